@@ -1,0 +1,93 @@
+import { EventEmitter } from 'events';
+
+/**
+ * The transport seam. Everything above it (server, client, bootstrap) speaks in these types; below it sit CoAP over
+ * UDP (node:dgram) and CoAP over DTLS (src/dtls). RFC 7252.
+ */
+
+/** Who a datagram came from or goes to. `identity` is the DTLS PSK identity of an authenticated session. */
+export interface Peer {
+  address: string;
+  port: number;
+  family?: 'IPv4' | 'IPv6';
+  identity?: string;
+}
+
+/**
+ * A datagram socket: node:dgram's Socket satisfies it, and so does the DTLS session multiplexer (which emits decrypted
+ * application data and adds `identity` to the rinfo of authenticated peers).
+ */
+export interface DatagramSocket extends EventEmitter {
+  send(msg: Buffer, port: number, address: string, callback?: (err: Error | null) => void): void;
+  close(callback?: () => void): void;
+  address(): { address: string; port: number; family: string };
+  // emits 'message' (msg: Buffer, rinfo: Peer & { size?: number }), 'error' (err), 'close'
+}
+
+export type Method = 'GET' | 'POST' | 'PUT' | 'DELETE' | 'FETCH' | 'PATCH' | 'iPATCH';
+
+/** A request received from a peer. */
+export interface CoapRequest {
+  method: Method;
+  /** Uri-Path segments, e.g. ['rd', 'abc'] */
+  path: string[];
+  /** Uri-Query options, e.g. ['ep=dev1', 'lt=300'] */
+  query: string[];
+  contentFormat?: number;
+  accept?: number;
+  /** Observe option of the request: 0 register, 1 deregister. */
+  observe?: number;
+  payload: Buffer;
+  token: Buffer;
+  confirmable: boolean;
+  peer: Peer;
+}
+
+/** A response, sent (as an answer to a request, or as a notification) or received. */
+export interface CoapResponse {
+  /** Response code as `c.dd`, e.g. '2.05', '4.04'. */
+  code: string;
+  contentFormat?: number;
+  payload?: Buffer;
+  /** Location-Path segments (2.01 Created answers, e.g. ['rd', 'abc']). */
+  locationPath?: string[];
+  /** Observe option (sequence number) of a notification or of the first answer to an observe request. */
+  observe?: number;
+  maxAge?: number;
+}
+
+/** A response received from a peer. */
+export interface ReceivedResponse extends CoapResponse {
+  payload: Buffer;
+  token: Buffer;
+  peer: Peer;
+}
+
+/** A request we send to a peer. */
+export interface OutgoingRequest {
+  method: Method;
+  /** Uri-Path as segments or as '/3/0/1'. */
+  path: string[] | string;
+  query?: string[];
+  contentFormat?: number;
+  accept?: number;
+  payload?: Buffer;
+  /** 0 to register an observation, 1 to cancel one. */
+  observe?: 0 | 1;
+  /** Confirmable (default) or non-confirmable. */
+  confirmable?: boolean;
+  /** Overall deadline for the answer, in ms (default: the endpoint's, RFC 7252 EXCHANGE_LIFETIME-bounded). */
+  timeoutMs?: number;
+  /** Token to use (observations use a stored token); a fresh random one otherwise. */
+  token?: Buffer;
+}
+
+/** Answers incoming requests. May be async; a thrown error becomes 5.00. */
+export type RequestHandler = (req: CoapRequest) => CoapResponse | Promise<CoapResponse>;
+
+/**
+ * A notification that arrived for a token we do not hold an outstanding request for (observations outlive the request
+ * that started them, and a restart). Return true to accept it (a CON is ACKed), false to reject it (answered with RST,
+ * which cancels the observation at the device, RFC 7641 3.6).
+ */
+export type NotificationHandler = (token: Buffer, response: ReceivedResponse) => boolean;
