@@ -6,6 +6,12 @@ export const MAX_ID = 65535;
 export const MAX_INSTANCE_ID = 65534;
 
 export type PathLevel = 'root' | 'object' | 'instance' | 'resource' | 'resourceInstance';
+/** Length of the longest string {@link Lwm2mPath.parse} can accept: 4 segments of at most 5 digits, slashes, trailing slash. */
+const MAX_PATH_LENGTH = 25;
+/** Text for an error message about a value of any type (String() throws on some objects). */
+function show(v: unknown): string {
+  try { return String(v); } catch { return typeof v; }
+}
 const LEVELS: PathLevel[] = ['root', 'object', 'instance', 'resource', 'resourceInstance'];
 
 /**
@@ -17,20 +23,26 @@ export class Lwm2mPath {
   private str: string | undefined;
 
   constructor(ids: readonly number[]) {
-    if (ids.length > 4) throw new InvalidPathError('/' + ids.join('/'), 'more than 4 segments');
-    ids.forEach((id, i) => {
+    if (!Array.isArray(ids)) throw new InvalidPathError(show(ids), 'not an array of ids');
+    if (ids.length > 4) throw new InvalidPathError('/' + ids.map(show).join('/'), 'more than 4 segments');
+    // A plain loop (not forEach) so holes in a sparse array are checked too.
+    for (let i = 0; i < ids.length; i++) {
+      const id = ids[i];
       const max = i === 1 ? MAX_INSTANCE_ID : MAX_ID;
       if (!Number.isInteger(id) || id < 0 || id > max) {
-        throw new InvalidPathError('/' + ids.join('/'), `segment ${i + 1} must be an integer from 0 to ${max}`);
+        throw new InvalidPathError('/' + Array.from(ids, show).join('/'), `segment ${i + 1} must be an integer from 0 to ${max}`);
       }
-    });
+    }
     this.ids = Object.freeze([...ids]);
   }
 
   /** Parses `/3/0/1`; also accepts `/` for the root. A trailing slash (`/3/0/`) is accepted, empty inner segments are not. */
   static parse(input: string): Lwm2mPath {
-    if (typeof input !== 'string') throw new InvalidPathError(String(input), 'not a string');
-    if (input === '/' ) return Lwm2mPath.ROOT;
+    if (typeof input !== 'string') throw new InvalidPathError(show(input), 'not a string');
+    if (input === '/') return Lwm2mPath.ROOT;
+    // The longest valid path is "/65535/65534/65535/65535/" (segments of at most 5 digits): refuse longer input before
+    // splitting it, so a huge string costs no allocation.
+    if (input.length > MAX_PATH_LENGTH) throw new InvalidPathError(input.slice(0, 40) + '…', `longer than ${MAX_PATH_LENGTH} characters`);
     if (!input.startsWith('/')) throw new InvalidPathError(input, 'must start with "/"');
     const body = input.endsWith('/') ? input.slice(1, -1) : input.slice(1);
     const parts = body.split('/');
@@ -50,7 +62,8 @@ export class Lwm2mPath {
   static from(p: Lwm2mPath | string | readonly number[]): Lwm2mPath {
     if (p instanceof Lwm2mPath) return p;
     if (typeof p === 'string') return Lwm2mPath.parse(p);
-    return new Lwm2mPath(p);
+    if (Array.isArray(p)) return new Lwm2mPath(p);
+    throw new InvalidPathError(show(p), 'not a path, a string or an array of ids');
   }
 
   get objectId(): number | undefined { return this.ids[0]; }
