@@ -91,3 +91,31 @@ export type RequestHandler = (req: CoapRequest) => CoapResponse | Promise<CoapRe
  * which cancels the observation at the device, RFC 7641 3.6).
  */
 export type NotificationHandler = (token: Buffer, response: ReceivedResponse) => boolean;
+
+export interface RequestOptions {
+  /**
+   * For observe requests (observe: 0): called for every later notification with the same token, until
+   * `endpoint.forgetToken(token)` or an error. The first answer resolves the request's promise.
+   */
+  onNotification?: (res: ReceivedResponse) => void;
+}
+
+/**
+ * One CoAP endpoint on one datagram socket: it answers requests (server role towards devices' Register, client role towards
+ * the server's Read...) and sends requests from the same socket (so a device behind NAT is reached at the address it
+ * registered from). Handles message ids, tokens, deduplication (RFC 7252 4.5), retransmission of confirmable messages
+ * (4.2), separate responses (5.2.2), observe (RFC 7641) and block-wise transfers (RFC 7959).
+ */
+export interface CoapEndpoint {
+  readonly socket: DatagramSocket;
+  setRequestHandler(handler: RequestHandler): void;
+  setNotificationHandler(handler: NotificationHandler): void;
+  /** Sends a request; resolves with the answer (any code: 4.xx/5.xx answers resolve too), rejects with TimeoutError or CancelledError. */
+  request(peer: Peer, req: OutgoingRequest, opts?: RequestOptions): Promise<ReceivedResponse>;
+  /** Sends an observe notification for an observation a peer made (client role). Rejects with CancelledError on RST. */
+  notify(peer: Peer, token: Buffer, res: CoapResponse, confirmable: boolean): Promise<void>;
+  /** Stops routing notifications for this token to its `onNotification` (later ones go to the NotificationHandler). */
+  forgetToken(token: Buffer): void;
+  address(): { address: string; port: number; family: string };
+  close(): Promise<void>;
+}
