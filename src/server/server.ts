@@ -1,0 +1,920 @@
+import { EventEmitter } from 'events';
+import { randomBytes } from 'crypto';
+import { CancelledError, DecodeError, Lwm2mError, TimeoutError } from '../errors';
+import {
+  CoapEndpoint, CoapRequest, CoapResponse, OutgoingRequest, Peer, ReceivedResponse, RequestOptions,
+} from '../coap/types';
+import { createUdpEndpoint, UdpCoapEndpointOptions } from '../coap/endpoint';
+import { decode, hasCodec, getCodec } from '../content/index';
+import { parseRegistrationLinks } from '../content/link';
+import { recordsToPathMap, recordsToTree, TreeNode } from '../content/tree';
+import { Lwm2mRecord, Lwm2mValue } from '../content/values';
+import { ContentFormat } from '../content/formats';
+import { Lwm2mPath } from '../model/path';
+import { ObjectRegistry } from '../model/types';
+import { ModelRegistry } from '../model/registry';
+import { DeadlineQueue } from './deadline-queue';
+import { InvalidArgumentError, ServerStateError, UnknownEndpointError, UnknownObservationError } from './errors';
+import { Observation, tokenHex } from './observation';
+import { RequestQueue } from './queue';
+import {
+  compactObjects, internCt, LifetimeBounds, parseRegisterQuery, parseUpdateQuery, queueModeAfterUpdate, Registration,
+  RegistrationRejection,
+} from './registration';
+import { checkRegisterSecurity, SecurityStore } from './security-store';
+import { MemoryRegistrationStore, RegistrationStore } from './store';
+import { FileRegistrationStore } from './file-store';
+import { OperationOptions, RequestContext } from './requests/context';
+import { read, ReadResult } from './requests/read';
+import { write, WriteOptions, WriteResult } from './requests/write';
+import { execute, ExecuteArgs, ExecuteResult } from './requests/execute';
+import { create, CreateResult } from './requests/create';
+import { deleteInstance, DeleteResult } from './requests/delete';
+import { discover, DiscoverResult } from './requests/discover';
+import { NotificationAttributes, writeAttributes, WriteAttributesResult } from './requests/write-attributes';
+import { CompositeReadResult, readComposite } from './requests/read-composite';
+import { CompositeWriteResult, writeComposite } from './requests/write-composite';
+import { observe, ObserveAnswer } from './requests/observe';
+import { observeComposite } from './requests/observe-composite';
+import { cancelObserveActive } from './requests/cancel-observe';
+
+/** A CoAP endpoint the server listens on, with how devices reaching it are secured. */
+export interface EndpointEntry {
+  endpoint: CoapEndpoint;
+  /** True for a DTLS endpoint (its requests carry `peer.identity`). */
+  secure?: boolean;
+  /** Name stored in registrations (default `coap` for the server's own UDP endpoint, `coaps` for the first secure one). */
+  name?: string;
+}
+
+export interface Lwm2mServerOptions {
+  /** Address of the UDP endpoint the server creates (default `::`, which also takes IPv4 on dual-stack hosts; falls back to `0.0.0.0`). */
+  address?: string;
+  /** UDP port (default 5683; 0 picks a free one). */
+  port?: number;
+  /** Create the server's own UDP endpoint (default true); false to use only `endpoints`. */
+  listen?: boolean;
+  /** Transport options for the server's own UDP endpoint (timeouts, retransmission...). */
+  coap?: UdpCoapEndpointOptions;
+  /** More endpoints (e.g. DTLS on 5684). They are closed with the server. */
+  endpoints?: Array<CoapEndpoint | EndpointEntry>;
+  /** Object definitions (default: the built-in objects). */
+  registry?: ObjectRegistry;
+  /** Where registrations and observations live (default: in memory). */
+  store?: RegistrationStore;
+  /** Device credentials; with it, devices that have credentials must register over DTLS with their identity. */
+  securityStore?: SecurityStore;
+  /** Smallest lifetime accepted, in s (default 1). */
+  minLifetime?: number;
+  /** Largest lifetime accepted, in s (default 2^32-1). */
+  maxLifetime?: number;
+  /** Lifetime when a Register has no `lt` (default 86400 s, Core 1.1 6.2.1). */
+  defaultLifetime?: number;
+  /** Extra time after the lifetime before a registration is removed (default 2000 ms). */
+  expiryGraceMs?: number;
+  /** Queue mode: how long a device is considered awake after its last message (default 93,000 ms, CoAP MAX_TRANSMIT_WAIT). */
+  queueAwakeMs?: number;
+  /** Queue mode: max requests waiting per sleeping device (default 20). */
+  maxQueuedPerDevice?: number;
+  /** Queue mode: default deadline of a queued request (default 3,600,000 ms). */
+  queueTimeoutMs?: number;
+  /** Default timeout of a request to a device, in ms (default: the transport's). */
+  requestTimeoutMs?: number;
+}
+
+/** What an Update changed: new values of the changed fields. */
+export type RegistrationChanges = Partial<Pick<Registration,
+  'lifetime' | 'binding' | 'queueMode' | 'sms' | 'address' | 'port' | 'family' | 'transport' | 'objectLinks' | 'rootPath' | 'ct' | 'attributes'>>;
+
+export interface NotificationEvent {
+  registration: Registration;
+  observation: Observation;
+  /** Typed value: a tree for Observe (like a Read), a path map for Observe-Composite. */
+  value: TreeNode | { [path: string]: Lwm2mValue } | undefined;
+  records: Lwm2mRecord[];
+  format: number;
+  /** Observe sequence number of the notification. */
+  sequence?: number;
+}
+
+export interface SendEvent {
+  registration: Registration;
+  /** `{ '/3303/0/5700': 21.5, ... }` (latest value per path). */
+  value: { [path: string]: Lwm2mValue };
+  /** All records, with their timestamps when the device sent some. */
+  records: Lwm2mRecord[];
+  format: number;
+}
+
+export interface SecurityViolationEvent {
+  endpoint?: string;
+  identity?: string;
+  address: string;
+  port: number;
+  reason: string;
+}
+
+export interface ObservationCancelledEvent {
+  registration: Registration;
+  observation: Observation;
+  reason: string;
+}
+
+export interface Lwm2mServerEvents {
+  registered: (registration: Registration, info: { replaced?: Registration }) => void;
+  updated: (registration: Registration, changes: RegistrationChanges, previous: RegistrationChanges) => void;
+  deregistered: (registration: Registration) => void;
+  expired: (registration: Registration) => void;
+  sleeping: (registration: Registration) => void;
+  awake: (registration: Registration) => void;
+  notification: (event: NotificationEvent) => void;
+  send: (event: SendEvent) => void;
+  securityViolation: (event: SecurityViolationEvent) => void;
+  observationCancelled: (event: ObservationCancelledEvent) => void;
+  /** Something went wrong that is not the caller's: a store write failed, a notification could not be decoded... */
+  warning: (err: Error) => void;
+}
+
+/** An established observation and the first value. */
+export interface ObserveResult extends Observation {
+  value: ObserveAnswer['value'];
+  records: Lwm2mRecord[];
+  format: number;
+  code: string;
+}
+
+export interface ObserveOptions extends OperationOptions {
+  /** Use Observe-Composite even for a single path. */
+  composite?: boolean;
+  /** Label stored in the observation (e.g. the id of the Node-RED node that asked), so its owner finds it again. */
+  owner?: string;
+}
+
+export interface CancelObservationOptions extends OperationOptions {
+  /** Active cancel (GET/FETCH with Observe 1) instead of passive (forget, then RST the next notification). */
+  active?: boolean;
+}
+
+export interface ServerStats {
+  registrations: number;
+  observations: number;
+  expiryEntries: number;
+  queue: { devices: number; queued: number; timers: number };
+  /** Per endpoint, the transport's own counters when it has a `stats()` (UdpCoapEndpoint does). */
+  transports: Record<string, Record<string, number> | undefined>;
+}
+
+interface Transport {
+  name: string;
+  endpoint: CoapEndpoint;
+  secure: boolean;
+}
+
+const DEFAULTS = {
+  port: 5683,
+  minLifetime: 1,
+  maxLifetime: 0xffffffff,
+  defaultLifetime: 86400,
+  expiryGraceMs: 2000,
+  queueAwakeMs: 93_000,
+  maxQueuedPerDevice: 20,
+  queueTimeoutMs: 3_600_000,
+};
+
+function reply(code: string, reason?: string): CoapResponse {
+  return reason ? { code, payload: Buffer.from(reason, 'utf8') } : { code };
+}
+
+function familyOf(peer: Peer): 'IPv4' | 'IPv6' {
+  if (peer.family === 'IPv4' || peer.family === 'IPv6') return peer.family;
+  return peer.address.includes(':') ? 'IPv6' : 'IPv4';
+}
+
+function isEntry(e: CoapEndpoint | EndpointEntry): e is EndpointEntry {
+  const x = (e as EndpointEntry).endpoint;
+  return typeof x === 'object' && x !== null && typeof x.request === 'function';
+}
+
+function sameArray(a: readonly number[] | undefined, b: readonly number[] | undefined): boolean {
+  if (a === b) return true;
+  if (!a || !b || a.length !== b.length) return false;
+  return a.every((x, i) => x === b[i]);
+}
+
+export interface Lwm2mServer {
+  on<E extends keyof Lwm2mServerEvents>(event: E, listener: Lwm2mServerEvents[E]): this;
+  once<E extends keyof Lwm2mServerEvents>(event: E, listener: Lwm2mServerEvents[E]): this;
+  off<E extends keyof Lwm2mServerEvents>(event: E, listener: Lwm2mServerEvents[E]): this;
+  emit<E extends keyof Lwm2mServerEvents>(event: E, ...args: Parameters<Lwm2mServerEvents[E]>): boolean;
+}
+
+/**
+ * The LwM2M server (OMA TS Core 1.1 / 1.2: Client Registration, Device Management and Information Reporting
+ * interfaces). Devices register on `/rd`; the application talks to them by endpoint name:
+ *
+ * ```ts
+ * const server = new Lwm2mServer({ port: 5683 });
+ * server.on('registered', (reg) => server.read(reg.endpoint, '/3/0').then((r) => console.log(r.value)));
+ * await server.start();
+ * ```
+ */
+export class Lwm2mServer extends EventEmitter {
+  readonly registry: ObjectRegistry;
+  readonly store: RegistrationStore;
+  readonly securityStore: SecurityStore | undefined;
+  private readonly opts: Lwm2mServerOptions;
+  private readonly bounds: LifetimeBounds;
+  private readonly expiryGraceMs: number;
+  private readonly requestTimeoutMs: number | undefined;
+  private readonly transports = new Map<string, Transport>();
+  private readonly pendingEndpoints: EndpointEntry[] = [];
+  private mainTransport: Transport | undefined;
+  private expiry: DeadlineQueue<string>;
+  private queue: RequestQueue;
+  private state: 'new' | 'starting' | 'started' | 'closing' | 'closed' = 'new';
+
+  constructor(opts: Lwm2mServerOptions = {}) {
+    super();
+    this.opts = opts;
+    this.registry = opts.registry ?? ModelRegistry.withBuiltins();
+    this.store = opts.store ?? new MemoryRegistrationStore();
+    this.securityStore = opts.securityStore;
+    this.bounds = {
+      minLifetime: opts.minLifetime ?? DEFAULTS.minLifetime,
+      maxLifetime: opts.maxLifetime ?? DEFAULTS.maxLifetime,
+      defaultLifetime: opts.defaultLifetime ?? DEFAULTS.defaultLifetime,
+    };
+    this.expiryGraceMs = opts.expiryGraceMs ?? DEFAULTS.expiryGraceMs;
+    this.requestTimeoutMs = opts.requestTimeoutMs;
+    this.expiry = new DeadlineQueue<string>((id, now) => this.expiryDue(id, now));
+    this.queue = this.newQueue();
+    for (const e of opts.endpoints ?? []) {
+      const entry: EndpointEntry = isEntry(e) ? { ...e } : { endpoint: e };
+      entry.name = this.nameFor(entry);
+      this.pendingEndpoints.push(entry);
+    }
+  }
+
+  private newQueue(): RequestQueue {
+    return new RequestQueue({
+      awakeMs: this.opts.queueAwakeMs ?? DEFAULTS.queueAwakeMs,
+      maxQueued: this.opts.maxQueuedPerDevice ?? DEFAULTS.maxQueuedPerDevice,
+      deadlineMs: this.opts.queueTimeoutMs ?? DEFAULTS.queueTimeoutMs,
+      onSleeping: (ep) => {
+        const reg = this.store.getByEndpoint(ep);
+        if (reg) this.safeEmit('sleeping', reg);
+      },
+      onAwake: (ep) => {
+        const reg = this.store.getByEndpoint(ep);
+        if (reg) this.safeEmit('awake', reg);
+      },
+    });
+  }
+
+  // ------------------------------------------------------------------------------------------------ lifecycle
+
+  /** Opens the store, binds the UDP endpoint and starts serving. Restored registrations get their expiry back. */
+  async start(): Promise<void> {
+    if (this.state === 'started') return;
+    if (this.state !== 'new') throw new ServerStateError(`cannot start a server that is ${this.state}`);
+    this.state = 'starting';
+    try {
+      if (this.store instanceof FileRegistrationStore && this.store.onError === undefined) {
+        this.store.onError = (err) => this.warn(err);
+      }
+      await this.store.open?.();
+      if (this.opts.listen !== false) {
+        const endpoint = await this.bindUdp();
+        const main: Transport = { name: 'coap', endpoint, secure: false };
+        this.mainTransport = main;
+        this.attachTransport(main);
+      }
+      for (const e of this.pendingEndpoints.splice(0)) this.attach(e);
+      const now = Date.now();
+      for (const reg of this.store.all()) {
+        this.expiry.push(reg.expiresAt + this.expiryGraceMs, reg.id);
+        if (reg.queueMode) this.queue.track(reg.endpoint);
+      }
+      this.expiryDueAll(now);
+      this.state = 'started';
+    } catch (err) {
+      this.state = 'new';
+      for (const t of this.transports.values()) await t.endpoint.close().catch(() => undefined);
+      this.transports.clear();
+      this.mainTransport = undefined;
+      throw err;
+    }
+  }
+
+  private async bindUdp(): Promise<CoapEndpoint> {
+    const port = this.opts.port ?? DEFAULTS.port;
+    const address = this.opts.address ?? '::';
+    const type = address.includes(':') ? 'udp6' : 'udp4';
+    try {
+      return await createUdpEndpoint({ ...(this.opts.coap ?? {}), address, port, type });
+    } catch (err) {
+      const code = ((err as { cause?: { code?: string } }).cause)?.code;
+      if (this.opts.address !== undefined || code === 'EADDRINUSE' || code === 'EACCES') throw err;
+      // No IPv6 on this host: serve IPv4 only.
+      return createUdpEndpoint({ ...(this.opts.coap ?? {}), address: '0.0.0.0', port, type: 'udp4' });
+    }
+  }
+
+  /**
+   * Adds an endpoint (e.g. the DTLS one on 5684: `server.addEndpoint(dtlsEndpoint, { secure: true })`). Requests to a
+   * device go out through the endpoint it registered on. The server closes it when it closes.
+   */
+  addEndpoint(endpoint: CoapEndpoint, opts: { secure?: boolean; name?: string } = {}): string {
+    const entry: EndpointEntry = { endpoint, secure: opts.secure, name: opts.name };
+    if (this.state === 'started') return this.attach(entry).name;
+    if (this.state !== 'new' && this.state !== 'starting') throw new ServerStateError(`cannot add an endpoint to a server that is ${this.state}`);
+    entry.name = this.nameFor(entry, this.pendingEndpoints.length);
+    this.pendingEndpoints.push(entry);
+    return entry.name;
+  }
+
+  private nameFor(e: EndpointEntry, extra = 0): string {
+    if (e.name) return e.name;
+    const base = e.secure ? 'coaps' : 'coap';
+    let name = base;
+    let n = 1 + extra;
+    // 'coap' is the name of the server's own UDP endpoint
+    const reserved = this.opts.listen !== false && !this.mainTransport ? 'coap' : undefined;
+    const taken = (x: string): boolean => x === reserved || this.transports.has(x) || this.pendingEndpoints.some((p) => p !== e && p.name === x);
+    while (taken(name)) name = `${base}${++n}`;
+    return name;
+  }
+
+  private attach(e: EndpointEntry): Transport {
+    const t: Transport = { name: this.nameFor(e), endpoint: e.endpoint, secure: e.secure === true };
+    this.attachTransport(t);
+    return t;
+  }
+
+  private attachTransport(t: Transport): void {
+    if (this.transports.has(t.name)) throw new ServerStateError(`an endpoint named ${t.name} is already attached`);
+    this.transports.set(t.name, t);
+    t.endpoint.setRequestHandler((req) => this.handleRequest(req, t));
+    t.endpoint.setNotificationHandler((token, res) => this.handleNotification(tokenHex(token), res));
+  }
+
+  /** Address of the server's own UDP endpoint. */
+  address(): { address: string; port: number; family: string } {
+    const t = this.mainTransport ?? this.transports.values().next().value;
+    if (!t) throw new ServerStateError('server is not started');
+    return t.endpoint.address();
+  }
+
+  /** Names of the attached endpoints and their addresses. */
+  endpoints(): Array<{ name: string; secure: boolean; address: { address: string; port: number; family: string } }> {
+    return [...this.transports.values()].map((t) => ({ name: t.name, secure: t.secure, address: t.endpoint.address() }));
+  }
+
+  /**
+   * Stops serving: rejects queued requests (CancelledError), stops every timer, closes every endpoint (sockets are
+   * released: another server can bind the port right after) and closes the store (the file store writes what is
+   * pending). Registrations stay in the store.
+   */
+  async close(): Promise<void> {
+    if (this.state === 'closed' || this.state === 'closing') return;
+    this.state = 'closing';
+    this.expiry.close();
+    this.queue.close();
+    const closing = [...this.transports.values()].map((t) => t.endpoint.close().catch(() => undefined));
+    for (const e of this.pendingEndpoints.splice(0)) closing.push(e.endpoint.close().catch(() => undefined));
+    await Promise.all(closing);
+    this.transports.clear();
+    this.mainTransport = undefined;
+    try {
+      await this.store.close?.();
+    } finally {
+      this.state = 'closed';
+    }
+  }
+
+  stats(): ServerStats {
+    return {
+      registrations: this.store.size,
+      observations: this.store.observationCount,
+      expiryEntries: this.expiry.size,
+      queue: this.queue.stats(),
+      transports: Object.fromEntries([...this.transports.values()].map((t) => {
+        const ep = t.endpoint as CoapEndpoint & { stats?: () => object };
+        return [t.name, typeof ep.stats === 'function' ? { ...ep.stats() } as Record<string, number> : undefined];
+      })),
+    };
+  }
+
+  // ------------------------------------------------------------------------------------------------ registrations
+
+  /** Every registration (a copy of the list; see {@link registrationCount} for just the number). */
+  registrations(): Registration[] {
+    return [...this.store.all()];
+  }
+
+  /** Number of registered devices (cheap, for status displays). */
+  registrationCount(): number {
+    return this.store.size;
+  }
+
+  getRegistration(endpoint: string): Registration | undefined {
+    return this.store.getByEndpoint(endpoint);
+  }
+
+  /** True when a queue-mode device is currently considered awake (always true for other registered devices). */
+  isAwake(endpoint: string): boolean {
+    const reg = this.store.getByEndpoint(endpoint);
+    if (!reg) return false;
+    return !reg.queueMode || this.queue.isAwake(endpoint);
+  }
+
+  /** Requests waiting for a sleeping device. */
+  queuedRequests(endpoint: string): number {
+    return this.queue.queued(endpoint);
+  }
+
+  /**
+   * Emits without letting a listener's exception unwind into the transport or a timer: the exception is rethrown on the
+   * next tick (where it surfaces like any listener error would).
+   */
+  private safeEmit<E extends keyof Lwm2mServerEvents>(event: E, ...args: Parameters<Lwm2mServerEvents[E]>): void {
+    try {
+      this.emit(event, ...args);
+    } catch (err) {
+      process.nextTick(() => {
+        throw err;
+      });
+    }
+  }
+
+  private later(fn: () => void): void {
+    // Events go out after the answer to the device's request has been sent.
+    setImmediate(() => {
+      try {
+        fn();
+      } catch (err) {
+        // a listener's error must not break the server; report it on the next tick like EventEmitter would
+        process.nextTick(() => {
+          throw err;
+        });
+      }
+    });
+  }
+
+  private securityViolation(req: CoapRequest, reason: string, endpoint?: string): CoapResponse {
+    const ev: SecurityViolationEvent = { endpoint, identity: req.peer.identity, address: req.peer.address, port: req.peer.port, reason };
+    this.later(() => this.emit('securityViolation', ev));
+    return reply('4.03', reason);
+  }
+
+  private handleRequest(req: CoapRequest, t: Transport): CoapResponse {
+    if (this.state !== 'started') return reply('5.03', 'server is not running');
+    const p = req.path;
+    try {
+      if (p[0] === 'rd') {
+        if (p.length === 1) return req.method === 'POST' ? this.onRegister(req, t) : reply('4.05');
+        if (p.length === 2) {
+          if (req.method === 'POST') return this.onUpdate(req, t, p[1]);
+          if (req.method === 'DELETE') return this.onDeregister(req, p[1]);
+          return reply('4.05');
+        }
+        return reply('4.04');
+      }
+      if (p.length === 1 && p[0] === 'dp') return req.method === 'POST' ? this.onSend(req, t) : reply('4.05');
+      return reply('4.04');
+    } catch (err) {
+      this.warn(err);
+      return reply('5.00', 'internal error');
+    }
+  }
+
+  private warn(err: unknown): void {
+    const e = err instanceof Error ? err : new Error(String(err));
+    if (this.listenerCount('warning') > 0) this.safeEmit('warning', e);
+  }
+
+  private newId(): string {
+    for (;;) {
+      const id = randomBytes(6).toString('base64url');
+      if (!this.store.getById(id)) return id;
+    }
+  }
+
+  private parseLinks(payload: Buffer): ReturnType<typeof parseRegistrationLinks> | RegistrationRejection {
+    if (payload.length === 0) return new RegistrationRejection('4.00', 'empty payload: the object list is mandatory');
+    try {
+      const links = parseRegistrationLinks(payload);
+      if (links.objects.length === 0) return new RegistrationRejection('4.00', 'no object or object instance link in the payload');
+      return links;
+    } catch (err) {
+      if (err instanceof Lwm2mError) return new RegistrationRejection('4.00', `bad object list: ${err.message}`);
+      throw err;
+    }
+  }
+
+  /** Register (Core 1.1 6.2.1): `POST /rd?ep=..` with the object list; 2.01 Created with Location-Path rd/<id>. */
+  private onRegister(req: CoapRequest, t: Transport): CoapResponse {
+    if (req.contentFormat !== undefined && req.contentFormat !== ContentFormat.LINK) {
+      return reply('4.15', 'the object list must be application/link-format (40)');
+    }
+    const params = parseRegisterQuery(req.query, this.bounds);
+    if (params instanceof RegistrationRejection) return reply(params.code, params.reason);
+    const links = this.parseLinks(req.payload);
+    if (links instanceof RegistrationRejection) return reply(links.code, links.reason);
+
+    const sec = checkRegisterSecurity(this.securityStore, params.endpoint, req.peer.identity);
+    if (!sec.ok) return this.securityViolation(req, sec.reason, params.endpoint);
+
+    const now = Date.now();
+    const reg: Registration = {
+      id: this.newId(),
+      endpoint: params.endpoint,
+      version: params.version,
+      lifetime: params.lifetime,
+      binding: params.binding,
+      queueMode: params.queueMode,
+      address: req.peer.address,
+      port: req.peer.port,
+      family: familyOf(req.peer),
+      transport: t.name,
+      secure: t.secure || req.peer.identity !== undefined,
+      security: sec.mode,
+      rootPath: links.rootPath,
+      objectLinks: compactObjects(links.objects),
+      registeredAt: now,
+      lastUpdateAt: now,
+      expiresAt: now + params.lifetime * 1000,
+    };
+    if (params.sms !== undefined) reg.sms = params.sms;
+    if (sec.identity !== undefined) reg.identity = sec.identity;
+    if (links.ct !== undefined) reg.ct = internCt(links.ct);
+    if (params.attributes) reg.attributes = params.attributes;
+
+    const replaced = this.store.add(reg);
+    if (replaced) this.dropObservations(replaced.registration, replaced.observations);
+    this.expiry.push(reg.expiresAt + this.expiryGraceMs, reg.id);
+    if (reg.queueMode || this.queue.queued(reg.endpoint) > 0) this.queue.touch(reg.endpoint);
+    else this.queue.cancel(reg.endpoint, 'device registered again');
+    this.later(() => this.emit('registered', reg, { replaced: replaced?.registration }));
+    return { code: '2.01', locationPath: ['rd', reg.id] };
+  }
+
+  private sameSecurity(reg: Registration, peer: Peer): boolean {
+    return reg.identity === peer.identity;
+  }
+
+  /** Update (Core 1.1 6.2.2): `POST /rd/<id>?lt=..&b=..` with an optional new object list; 2.04 Changed. */
+  private onUpdate(req: CoapRequest, t: Transport, id: string): CoapResponse {
+    const reg = this.store.getById(id);
+    if (!reg) return reply('4.04', 'unknown registration');
+    if (!this.sameSecurity(reg, req.peer)) {
+      return this.securityViolation(req, `Update of ${reg.endpoint} from another security context`, reg.endpoint);
+    }
+    const params = parseUpdateQuery(req.query, reg.version, this.bounds);
+    if (params instanceof RegistrationRejection) return reply(params.code, params.reason);
+    let links: ReturnType<typeof parseRegistrationLinks> | undefined;
+    if (req.payload.length > 0) {
+      if (req.contentFormat !== undefined && req.contentFormat !== ContentFormat.LINK) {
+        return reply('4.15', 'the object list must be application/link-format (40)');
+      }
+      const l = this.parseLinks(req.payload);
+      if (l instanceof RegistrationRejection) return reply(l.code, l.reason);
+      links = l;
+    }
+    const now = Date.now();
+    const next: RegistrationChanges = {
+      lifetime: params.lifetime ?? reg.lifetime,
+      binding: params.binding ?? reg.binding,
+      queueMode: queueModeAfterUpdate(reg, params.binding),
+      sms: params.sms ?? reg.sms,
+      address: req.peer.address,
+      port: req.peer.port,
+      family: familyOf(req.peer),
+      transport: t.name,
+      attributes: params.attributes ? { ...reg.attributes, ...params.attributes } : reg.attributes,
+    };
+    if (links) {
+      next.objectLinks = compactObjects(links.objects);
+      next.rootPath = links.rootPath;
+      next.ct = links.ct === undefined ? undefined : internCt(links.ct);
+    }
+    const changes: RegistrationChanges = {};
+    const previous: RegistrationChanges = {};
+    for (const k of Object.keys(next) as Array<keyof RegistrationChanges>) {
+      const a = reg[k];
+      const b = next[k];
+      const same = k === 'ct' ? sameArray(a as number[] | undefined, b as number[] | undefined)
+        : k === 'attributes' ? JSON.stringify(a) === JSON.stringify(b) : a === b;
+      if (!same) {
+        (changes as Record<string, unknown>)[k] = b;
+        (previous as Record<string, unknown>)[k] = a;
+      }
+    }
+    const oldExpiry = reg.expiresAt;
+    const patch: Partial<Registration> = { ...changes, lastUpdateAt: now, expiresAt: now + (next.lifetime as number) * 1000 };
+    if ('ct' in changes && changes.ct === undefined) delete patch.ct;
+    const updated = this.store.update(reg.id, patch);
+    if (!updated) return reply('4.04', 'unknown registration');
+    if ('ct' in changes && changes.ct === undefined) delete updated.ct;
+    if (updated.expiresAt < oldExpiry) this.expiry.push(updated.expiresAt + this.expiryGraceMs, updated.id);
+    if (updated.queueMode) this.queue.touch(updated.endpoint);
+    else if (this.queue.queued(updated.endpoint) > 0) this.queue.touch(updated.endpoint);
+    this.later(() => this.emit('updated', updated, changes, previous));
+    return { code: '2.04' };
+  }
+
+  /** De-register (Core 1.1 6.2.3): `DELETE /rd/<id>`; 2.02 Deleted. */
+  private onDeregister(req: CoapRequest, id: string): CoapResponse {
+    const reg = this.store.getById(id);
+    if (!reg) return reply('4.04', 'unknown registration');
+    if (!this.sameSecurity(reg, req.peer)) {
+      return this.securityViolation(req, `De-register of ${reg.endpoint} from another security context`, reg.endpoint);
+    }
+    const removed = this.store.remove(id);
+    if (removed) {
+      this.dropObservations(removed.registration, removed.observations);
+      this.queue.cancel(reg.endpoint, 'device deregistered');
+      this.later(() => this.emit('deregistered', removed.registration));
+    }
+    return { code: '2.02' };
+  }
+
+  /** Send (Core 1.1 section 6.4, Information Reporting interface, "Send" operation): `POST /dp` with SenML or LwM2M CBOR. */
+  private onSend(req: CoapRequest, t: Transport): CoapResponse {
+    const reg = this.store.getByAddress(req.peer.address, req.peer.port, t.name);
+    if (!reg) return reply('4.04', 'no registration for this address: Register first');
+    if (!this.sameSecurity(reg, req.peer)) return this.securityViolation(req, `Send for ${reg.endpoint} from another security context`, reg.endpoint);
+    const format = req.contentFormat;
+    if (format === undefined) return reply('4.00', 'Send needs a Content-Format');
+    if (!hasCodec(format) || !getCodec(format).multiPath) {
+      return reply('4.15', 'Send takes SenML JSON (110), SenML CBOR (112), LwM2M JSON (11543) or LwM2M CBOR (11544)');
+    }
+    let records: Lwm2mRecord[];
+    try {
+      records = decode(format, req.payload, { registry: this.registry, path: Lwm2mPath.ROOT });
+    } catch (err) {
+      if (err instanceof Lwm2mError) return reply('4.00', err.message.slice(0, 200));
+      throw err;
+    }
+    if (reg.queueMode) this.queue.touch(reg.endpoint);
+    const ev: SendEvent = { registration: reg, value: recordsToPathMap(records), records, format };
+    this.later(() => this.emit('send', ev));
+    return { code: '2.04' };
+  }
+
+  private expiryDue(id: string, now: number): void {
+    const reg = this.store.getById(id);
+    if (!reg) return;
+    const due = reg.expiresAt + this.expiryGraceMs;
+    if (due > now) {
+      this.expiry.push(due, id);
+      return;
+    }
+    const removed = this.store.remove(id);
+    if (!removed) return;
+    this.dropObservations(removed.registration, removed.observations);
+    this.queue.cancel(reg.endpoint, 'registration expired');
+    this.safeEmit('expired', removed.registration);
+  }
+
+  private expiryDueAll(now: number): void {
+    for (const reg of [...this.store.all()]) if (reg.expiresAt + this.expiryGraceMs <= now) this.expiryDue(reg.id, now);
+  }
+
+  private dropObservations(reg: Registration, observations: Observation[]): void {
+    const t = this.transports.get(reg.transport);
+    for (const o of observations) t?.endpoint.forgetToken(Buffer.from(o.token, 'hex'));
+  }
+
+  // ------------------------------------------------------------------------------------------------ notifications
+
+  /**
+   * A notification (RFC 7641 4.2): from the transport's per-token routing of a live observation, or for a token it
+   * does not know (after a restart). Returns false when no observation matches (the transport answers RST, which
+   * cancels the observation at the device, RFC 7641 3.6).
+   */
+  private handleNotification(token: string, res: ReceivedResponse): boolean {
+    const obs = this.store.getObservation(token);
+    if (!obs) return false;
+    const reg = this.store.getById(obs.registrationId);
+    if (!reg) {
+      this.store.removeObservation(token);
+      return false;
+    }
+    if (reg.identity !== res.peer.identity) return false;
+    if (reg.queueMode) this.queue.touch(reg.endpoint);
+    if (!res.code.startsWith('2.')) {
+      // RFC 7641 3.2: an error notification ends the observation.
+      this.store.removeObservation(token);
+      this.transports.get(reg.transport)?.endpoint.forgetToken(Buffer.from(token, 'hex'));
+      this.safeEmit('observationCancelled', { registration: reg, observation: obs, reason: `device sent ${res.code}` });
+      return true;
+    }
+    const path = obs.composite ? Lwm2mPath.ROOT : Lwm2mPath.parse(obs.paths[0]);
+    const format = res.contentFormat ?? obs.format ?? (obs.composite ? ContentFormat.SENML_CBOR : ContentFormat.TLV);
+    let records: Lwm2mRecord[];
+    try {
+      records = decode(format, res.payload, { registry: this.registry, path });
+    } catch (err) {
+      if (err instanceof Lwm2mError) {
+        this.warn(new DecodeError(format, `${reg.endpoint} notification for ${obs.paths.join(',')}: ${err.message}`, { cause: err }));
+        return true;
+      }
+      throw err;
+    }
+    const value = obs.composite ? recordsToPathMap(records) : recordsToTree(path, records);
+    this.safeEmit('notification', { registration: reg, observation: obs, value, records, format, sequence: res.observe });
+    return true;
+  }
+
+  // ------------------------------------------------------------------------------------------------ device management
+
+  private requireStarted(): void {
+    if (this.state !== 'started') throw new ServerStateError(this.state === 'new' ? 'server is not started' : `server is ${this.state}`);
+  }
+
+  private context(endpoint: string, opts: OperationOptions = {}): RequestContext {
+    this.requireStarted();
+    const registration = this.store.getByEndpoint(endpoint);
+    if (!registration) throw new UnknownEndpointError(endpoint);
+    return {
+      registration,
+      registry: this.registry,
+      send: (req, what, ropts) => this.sendToDevice(endpoint, req, what, ropts, opts),
+    };
+  }
+
+  private sendToDevice(endpoint: string, req: OutgoingRequest, what: string, ropts: RequestOptions | undefined, opts: OperationOptions & { queueTimeoutMs?: number }): Promise<ReceivedResponse> {
+    const reg = this.store.getByEndpoint(endpoint);
+    if (!reg) return Promise.reject(new UnknownEndpointError(endpoint));
+    const run = (): Promise<ReceivedResponse> => {
+      const current = this.store.getByEndpoint(endpoint);
+      if (!current) return Promise.reject(new CancelledError(`${what} (device deregistered)`));
+      return this.transmit(current, req, what, ropts);
+    };
+    if (reg.queueMode) return this.queue.submit(endpoint, what, run, opts.queueTimeoutMs);
+    return run();
+  }
+
+  private async transmit(reg: Registration, req: OutgoingRequest, what: string, ropts?: RequestOptions): Promise<ReceivedResponse> {
+    const t = this.transports.get(reg.transport);
+    if (!t) throw new ServerStateError(`${what}: the device registered on endpoint "${reg.transport}", which this server does not have`);
+    const rel = typeof req.path === 'string' ? req.path.split('/').filter(Boolean) : req.path;
+    const root = reg.rootPath === '/' ? [] : reg.rootPath.split('/').filter(Boolean);
+    const peer: Peer = { address: reg.address, port: reg.port, family: reg.family };
+    if (reg.identity !== undefined) peer.identity = reg.identity;
+    const timeoutMs = req.timeoutMs ?? this.requestTimeoutMs;
+    const out: OutgoingRequest = { ...req, path: root.length ? [...root, ...rel] : rel };
+    if (timeoutMs !== undefined) out.timeoutMs = timeoutMs;
+    let res: ReceivedResponse;
+    try {
+      res = await t.endpoint.request(peer, out, ropts);
+    } catch (err) {
+      if (err instanceof TimeoutError) throw new TimeoutError(what, timeoutMs ?? err.timeoutMs);
+      throw err;
+    }
+    if (reg.queueMode) this.queue.touch(reg.endpoint);
+    return res;
+  }
+
+  /** Read (GET) a path: `{ value, records, format, code }`. */
+  read(endpoint: string, path: string | Lwm2mPath, opts?: OperationOptions): Promise<ReadResult> {
+    return this.call(() => read(this.context(endpoint, opts), Lwm2mPath.from(path), opts));
+  }
+
+  /** Write a value or a tree: PUT (replace) or POST (partial update, the default for an object instance). */
+  write(endpoint: string, path: string | Lwm2mPath, value: unknown, opts?: WriteOptions): Promise<WriteResult> {
+    return this.call(() => write(this.context(endpoint, opts), Lwm2mPath.from(path), value, opts));
+  }
+
+  /** Execute a resource, with optional arguments (`0='abc',1` or `{ 0: 'abc', 1: null }`). */
+  execute(endpoint: string, path: string | Lwm2mPath, args?: ExecuteArgs, opts?: OperationOptions): Promise<ExecuteResult> {
+    return this.call(() => execute(this.context(endpoint, opts), Lwm2mPath.from(path), args, opts));
+  }
+
+  /** Create an object instance; resolves with its id. */
+  create(endpoint: string, objectPath: string | Lwm2mPath | number, values: unknown, instanceId?: number, opts?: OperationOptions): Promise<CreateResult> {
+    return this.call(() => create(this.context(endpoint, opts), Lwm2mPath.from(typeof objectPath === 'number' ? [objectPath] : objectPath), values, instanceId, opts));
+  }
+
+  /** Delete an object instance. */
+  delete(endpoint: string, path: string | Lwm2mPath, opts?: OperationOptions): Promise<DeleteResult> {
+    return this.call(() => deleteInstance(this.context(endpoint, opts), Lwm2mPath.from(path), opts));
+  }
+
+  /** Discover: the links (paths and attributes) below a path. */
+  discover(endpoint: string, path: string | Lwm2mPath, opts?: OperationOptions): Promise<DiscoverResult> {
+    return this.call(() => discover(this.context(endpoint, opts), Lwm2mPath.from(path), opts));
+  }
+
+  /** Write-Attributes: `{ pmin: 10, pmax: 60, gt: null }` (null removes an attribute). */
+  writeAttributes(endpoint: string, path: string | Lwm2mPath, attrs: NotificationAttributes, opts?: OperationOptions): Promise<WriteAttributesResult> {
+    return this.call(() => writeAttributes(this.context(endpoint, opts), Lwm2mPath.from(path), attrs, opts));
+  }
+
+  /** Read-Composite (1.1+): `{ value: { '/3/0/0': ..., '/1/0/1': ... } }`. */
+  readComposite(endpoint: string, paths: Array<string | Lwm2mPath>, opts?: OperationOptions): Promise<CompositeReadResult> {
+    return this.call(() => readComposite(this.context(endpoint, opts), paths, opts));
+  }
+
+  /** Write-Composite (1.1+): `{ '/3/0/14': '+02', '/1/0/1': 300 }`. */
+  writeComposite(endpoint: string, valuesByPath: Record<string, unknown>, opts?: OperationOptions): Promise<CompositeWriteResult> {
+    return this.call(() => writeComposite(this.context(endpoint, opts), valuesByPath, opts));
+  }
+
+  /**
+   * Observe a path (or several: Observe-Composite). Resolves with the observation and the first value; later values
+   * arrive as 'notification' events.
+   */
+  observe(endpoint: string, pathOrPaths: string | Lwm2mPath | Array<string | Lwm2mPath>, opts: ObserveOptions = {}): Promise<ObserveResult> {
+    return this.call(async () => {
+      const ctx = this.context(endpoint, opts);
+      const list = Array.isArray(pathOrPaths) ? pathOrPaths : [pathOrPaths];
+      const composite = opts.composite === true || list.length !== 1;
+      const token = randomBytes(8);
+      const hex = tokenHex(token);
+      const onNotification = (res: ReceivedResponse): void => {
+        this.handleNotification(hex, res);
+      };
+      let answer: ObserveAnswer;
+      try {
+        answer = composite
+          ? await observeComposite(ctx, list, token, onNotification, opts)
+          : await observe(ctx, Lwm2mPath.from(list[0]), token, onNotification, opts);
+      } catch (err) {
+        this.forget(ctx.registration, hex);
+        throw err;
+      }
+      const reg = this.store.getByEndpoint(endpoint);
+      if (!reg || reg.id !== ctx.registration.id) {
+        this.forget(ctx.registration, hex);
+        throw new CancelledError(`${endpoint} observe: the device registered again or left while the observation started`);
+      }
+      const observation: Observation = {
+        id: hex,
+        token: hex,
+        endpoint,
+        registrationId: reg.id,
+        paths: answer.paths.map(String),
+        composite,
+        format: answer.asked,
+        createdAt: Date.now(),
+      };
+      if (composite) observation.requestFormat = answer.asked;
+      if (opts.owner !== undefined) observation.owner = String(opts.owner);
+      const replaced = this.store.addObservation(observation);
+      for (const o of replaced) if (o.token !== hex) this.forget(reg, o.token);
+      return { ...observation, value: answer.value, records: answer.records, format: answer.format, code: answer.code };
+    });
+  }
+
+  private forget(reg: Registration, token: string): void {
+    this.transports.get(reg.transport)?.endpoint.forgetToken(Buffer.from(token, 'hex'));
+  }
+
+  /**
+   * Cancels observations of a device, named by observation id/token or by path (every observation whose paths include
+   * it). Passive by default: the server forgets it and the next notification is answered with RST (RFC 7641 3.6);
+   * `{ active: true }` sends the request again with Observe 1.
+   */
+  cancelObservation(endpoint: string, idOrPath: string, opts: CancelObservationOptions = {}): Promise<Observation[]> {
+    return this.call(async () => {
+      this.requireStarted();
+      const reg = this.store.getByEndpoint(endpoint);
+      if (!reg) throw new UnknownEndpointError(endpoint);
+      if (typeof idOrPath !== 'string' || idOrPath === '') {
+        throw new InvalidArgumentError(`${endpoint} cancel observation`, 'give an observation id or a path');
+      }
+      let pathKey: string | undefined;
+      if (idOrPath.startsWith('/')) pathKey = Lwm2mPath.parse(idOrPath).toString();
+      const matches = this.store.observationsOf(reg.id).filter((o) =>
+        pathKey !== undefined ? o.paths.includes(pathKey) : o.id === idOrPath || o.token === idOrPath);
+      if (matches.length === 0) throw new UnknownObservationError(endpoint, idOrPath);
+      for (const o of matches) {
+        this.store.removeObservation(o.token);
+        this.forget(reg, o.token);
+      }
+      if (opts.active) {
+        const ctx = this.context(endpoint, opts);
+        for (const o of matches) await cancelObserveActive(ctx, o, opts);
+      }
+      return matches;
+    });
+  }
+
+  /** Current observations (of one device, or all). */
+  observations(endpoint?: string): Observation[] {
+    if (endpoint === undefined) return [...this.store.allObservations()];
+    const reg = this.store.getByEndpoint(endpoint);
+    return reg ? this.store.observationsOf(reg.id) : [];
+  }
+
+  /** Runs an API call so that synchronous argument errors become rejections. */
+  private call<T>(fn: () => Promise<T>): Promise<T> {
+    try {
+      return fn();
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  }
+}
