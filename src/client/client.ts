@@ -19,7 +19,7 @@ import { EventEmitter } from 'events';
 import * as dgram from 'dgram';
 import { promises as dns } from 'dns';
 import { isIP } from 'net';
-import { CoapEndpoint, CoapRequest, CoapResponse, DatagramSocket, Peer } from '../coap/types';
+import { CoapEndpoint, CoapRequest, CoapResponse, DatagramSocket, ObserverGone, Peer } from '../coap/types';
 import { CoapResponseError, Lwm2mError, TimeoutError } from '../errors';
 import { Lwm2mPath } from '../model/path';
 import { ObjectRegistry } from '../model/types';
@@ -464,6 +464,7 @@ export class Lwm2mClient extends EventEmitter implements HandlerHost, SessionHos
         t = { endpoint, gate, owned: true, secure: false };
       }
       t.endpoint.setRequestHandler((req) => this.onRequest(t, req));
+      t.endpoint.setObserverGoneHandler?.((g) => this.onObserverGone(t, g));
       this.plain = t;
       return t;
     })();
@@ -479,6 +480,7 @@ export class Lwm2mClient extends EventEmitter implements HandlerHost, SessionHos
     const endpoint = await this.endpointOn(gate);
     const t: Transport = { endpoint, gate, owned: true, secure: true };
     endpoint.setRequestHandler((req) => this.onRequest(t, req));
+    endpoint.setObserverGoneHandler?.((g) => this.onObserverGone(t, g));
     this.secureTransports.set(owner, t);
     // The DTLS session ended (close_notify, fatal alert, peer restart): next time a new handshake is needed.
     gate.once('close', () => {
@@ -515,6 +517,16 @@ export class Lwm2mClient extends EventEmitter implements HandlerHost, SessionHos
   /** The address the client's plain socket is bound to (after start). */
   address(): { address: string; port: number; family: string } | undefined {
     return this.plain?.endpoint.address();
+  }
+
+  /**
+   * A server rejected a notification with RST, NON ones included (RFC 7641 3.6: it forgot the observation, e.g. a
+   * passive cancel): the observation ends, exactly as when the RST answers a confirmable notification.
+   */
+  private onObserverGone(t: Transport, gone: ObserverGone): void {
+    for (const s of this.sessions) {
+      if (s.endpoint === t.endpoint) this.observations.observerGone(s, gone.token, gone.peer);
+    }
   }
 
   private onRequest(t: Transport, req: CoapRequest): Promise<CoapResponse> | CoapResponse {

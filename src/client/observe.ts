@@ -164,6 +164,17 @@ export class ObservationManager {
     return true;
   }
 
+  /**
+   * The server at `peer` answered a notification of observation `token` with RST: it no longer observes (RFC 7641 3.6,
+   * 4.5; a NON notification too). Ends that observation when it belongs to that peer; false when there is none.
+   */
+  observerGone(owner: ObservationOwner, token: Buffer, peer: Peer): boolean {
+    const o = this.get(owner, token);
+    if (o === undefined || o.peer.port !== peer.port || !sameAddress(o.peer.address, peer.address)) return false;
+    this.remove(o);
+    return true;
+  }
+
   /** Drops every observation of a server account (new registration, deregistration, stop). */
   removeOwner(owner: ObservationOwner): void {
     const m = this.byOwner.get(owner);
@@ -363,4 +374,11 @@ export class ObservationManager {
     o.sending = false;
     this.reschedule(o);
   }
+}
+
+/** Same address, an IPv4-mapped IPv6 spelling (::ffff:a.b.c.d) matching its IPv4 one. */
+function sameAddress(a: string, b: string): boolean {
+  if (a === b) return true;
+  const strip = (x: string) => (x.startsWith('::ffff:') ? x.slice(7) : x);
+  return strip(a) === strip(b);
 }

@@ -9,10 +9,14 @@
  *   holding only the key and the bytes of the answer;
  * - block-wise bodies, both directions: at most `maxBlockTransfers` / `maxBlockBytes`, each forgotten after
  *   `blockTransferTimeoutMs` without a block;
- * - observations: until `forgetToken` (or a final notification).
+ * - observations: until `forgetToken` (or a final notification);
+ * - message ids of NON notifications we sent (so a RST to one reports the observer gone, RFC 7641 3.6): at most
+ *   `nonNotificationCapacity`, each forgotten after NON_LIFETIME.
  *
  * Choices where the RFCs leave room:
  * - A Reset to one of our requests means the peer rejected it: the request rejects with {@link CancelledError}.
+ * - A Reset to one of our notifications, CON or NON, means the observer is gone (RFC 7641 3.6, 4.5): the handler set
+ *   with `setObserverGoneHandler` is told (and a CON notification's promise rejects with {@link CancelledError}).
  * - A duplicate of a Confirmable request still being handled is ignored until an answer (piggybacked or the empty ACK of
  *   a separate response) exists; later duplicates get exactly those bytes again.
  * - Follow-up requests of a block-wise transfer reuse the request's token (some servers, e.g. node-coap, key the transfer by
@@ -56,6 +60,7 @@ import {
   DatagramSocket,
   Method,
   NotificationHandler,
+  ObserverGoneHandler,
   OutgoingRequest,
   Peer,
   ReceivedResponse,
@@ -75,6 +80,8 @@ export interface EndpointStats {
   observations: number;
   /** Remembered message ids (deduplication cache). */
   dedupEntries: number;
+  /** Remembered message ids of NON notifications we sent (a RST to one reports the observer gone). */
+  nonNotifications: number;
   /** Bodies being received block by block (Block1 requests). */
   block1Transfers: number;
   /** Bodies being served block by block (Block2 answers). */
@@ -90,6 +97,8 @@ export interface EndpointStats {
   malformed: number;
   /** ACK/RST/responses that matched nothing. */
   unmatched: number;
+  /** RSTs to our notifications (CON or NON): observers gone (RFC 7641 3.6). */
+  observersGone: number;
   /** Incoming requests given to the request handler. */
   handled: number;
   handlerErrors: number;
@@ -120,6 +129,8 @@ abstract class Outbound {
 
 /** A separate CON response or a CON notification. */
 class ConMessage extends Outbound {
+  /** Token of a notification (null for a separate response). */
+  token: Buffer | null = null;
   constructor(
     peer: Peer,
     peerKey: string,
@@ -236,6 +247,7 @@ export class UdpCoapEndpoint implements CoapEndpoint {
   private readonly ownWheel: boolean;
   private requestHandler: RequestHandler | null = null;
   private notificationHandler: NotificationHandler | null = null;
+  private observerGoneHandler: ObserverGoneHandler | null = null;
   /** Requests waiting for an answer, by token (hex). */
   private readonly pending = new Map<string, PendingRequest>();
   /** CON messages waiting for an ACK (and NON requests, so a RST can cancel them), by peer + message id. */
@@ -243,6 +255,11 @@ export class UdpCoapEndpoint implements CoapEndpoint {
   /** Observations, by token (hex); the peer is checked on match. */
   private readonly observations = new Map<string, Observation>();
   private readonly dedup: FifoMap<Buffer>;
+  /**
+   * NON notifications we sent, by peer + message id -> token, for NON_LIFETIME (RFC 7252 4.8.2): a RST answering one
+   * reports the observer gone (RFC 7641 3.6). Created on the first NON notification (most endpoints never send one).
+   */
+  private nonNotifs: FifoMap<Buffer> | null = null;
   private readonly block1: FifoMap<Assembly>;
   private readonly block2: FifoMap<ServedBody>;
   private mid: number;
@@ -261,6 +278,7 @@ export class UdpCoapEndpoint implements CoapEndpoint {
     duplicates: 0,
     malformed: 0,
     unmatched: 0,
+    observersGone: 0,
     handled: 0,
     handlerErrors: 0,
     sendErrors: 0,
@@ -286,7 +304,7 @@ export class UdpCoapEndpoint implements CoapEndpoint {
       maxBytes: p.maxBlockBytes,
       sizeOf: (b) => b.body.length,
     });
-    this.housekeepingMs = Math.max(50, Math.min(10_000, p.exchangeLifetimeMs / 8, p.blockTransferTimeoutMs / 4));
+    this.housekeepingMs = Math.max(50, Math.min(10_000, p.exchangeLifetimeMs / 8, p.blockTransferTimeoutMs / 4, p.nonLifetimeMs / 4));
     this.mid = Math.floor(Math.random() * 0x10000);
     socket.on('message', this.onMessage);
     socket.on('error', this.onSocketError);
@@ -300,6 +318,14 @@ export class UdpCoapEndpoint implements CoapEndpoint {
     this.notificationHandler = handler;
   }
 
+  /**
+   * Who is told when a peer answers one of our notifications (CON or NON) with RST: the observer is gone and must be
+   * removed (RFC 7641 3.6, 4.5). Called synchronously from the receive path; a throw is counted, never propagated.
+   */
+  setObserverGoneHandler(handler: ObserverGoneHandler | null): void {
+    this.observerGoneHandler = handler;
+  }
+
   address(): { address: string; port: number; family: string } {
     return this.socket.address();
   }
@@ -310,6 +336,7 @@ export class UdpCoapEndpoint implements CoapEndpoint {
       awaitingAck: this.awaitingAck.size,
       observations: this.observations.size,
       dedupEntries: this.dedup.size,
+      nonNotifications: this.nonNotifs?.size ?? 0,
       block1Transfers: this.block1.size,
       block2Bodies: this.block2.size,
       timers: this.timerCount,
@@ -660,6 +687,7 @@ export class UdpCoapEndpoint implements CoapEndpoint {
       const peerKey = peerKeyOf(peer.address, peer.port);
       const what = `notification ${token.toString('hex')} to ${peerKey}`;
       const o = new ConMessage(peer, peerKey, what, resolve, reject);
+      o.token = token;
       this.allocMid(o);
       if (res && Buffer.isBuffer(res.payload) && res.payload.length > this.params.blockSize) this.forgetServedBodies(peerKey);
       try {
@@ -674,10 +702,34 @@ export class UdpCoapEndpoint implements CoapEndpoint {
         this.startRetransmission(o);
         this.send(o.bytes, peer);
       } else {
+        // Remembered for NON_LIFETIME: the observer may answer it with a RST (RFC 7641 3.6).
+        this.rememberNonNotification(o.midKey, token);
         this.send(o.bytes, peer);
         resolve();
       }
     });
+  }
+
+  private rememberNonNotification(midKey: string, token: Buffer): void {
+    let m = this.nonNotifs;
+    if (m === null) {
+      const p = this.params;
+      m = this.nonNotifs = new FifoMap<Buffer>({ capacity: p.nonNotificationCapacity, ttlMs: p.nonLifetimeMs });
+    }
+    m.set(midKey, token, this.wheel.now());
+    this.ensureHousekeeping();
+  }
+
+  /** RFC 7641 3.6 / 4.5: a RST to one of our notifications; the observer is gone. */
+  private observerGone(token: Buffer, rinfo: Peer, confirmable: boolean): void {
+    this.counters.observersGone++;
+    const h = this.observerGoneHandler;
+    if (h === null) return;
+    try {
+      h({ peer: toPeer(rinfo), token, confirmable });
+    } catch {
+      this.counters.handlerErrors++;
+    }
   }
 
   // ---------------------------------------------------------------------------------------------------- receiving
@@ -754,13 +806,23 @@ export class UdpCoapEndpoint implements CoapEndpoint {
       return;
     }
     if (msg.type === NON) return;
-    const o = this.awaitingAck.get(peerKey + '#' + msg.messageId);
+    const midKey = peerKey + '#' + msg.messageId;
+    const o = this.awaitingAck.get(midKey);
     if (!o) {
+      if (msg.type === RST && this.nonNotifs !== null) {
+        // RFC 7641 3.6: "if the notification was non-confirmable, the client MAY reject it with RST".
+        const token = this.nonNotifs.get(midKey, this.wheel.now());
+        if (token !== undefined) {
+          this.nonNotifs.delete(midKey);
+          this.observerGone(token, rinfo, false);
+          return;
+        }
+      }
       this.counters.unmatched++;
       return;
     }
     if (msg.type === ACK) this.onAcked(o, null, null, rinfo);
-    else this.onReset(o);
+    else this.onReset(o, rinfo);
   }
 
   /** An ACK for one of our CON messages; `msg` set for a piggybacked response. */
@@ -785,7 +847,7 @@ export class UdpCoapEndpoint implements CoapEndpoint {
     if (o instanceof ConMessage && o.resolve) o.resolve();
   }
 
-  private onReset(o: Outbound): void {
+  private onReset(o: Outbound, rinfo: Peer): void {
     this.awaitingAck.delete(o.midKey);
     this.cancelTimer(o.timer);
     o.timer = null;
@@ -794,6 +856,7 @@ export class UdpCoapEndpoint implements CoapEndpoint {
       this.failRequest(o, new CancelledError(`${o.spec.method} /${o.spec.path.join('/')} to ${o.peerKey}: rejected by the peer (RST)`));
     } else if (o instanceof ConMessage && o.reject) {
       // RFC 7641 3.6/4.5: a RST to a notification means the observer is gone.
+      if (o.token !== null) this.observerGone(o.token, rinfo, true);
       o.reject(new CancelledError(`${o.what}: rejected by the peer (RST), the observer is gone`));
     }
   }
@@ -1211,7 +1274,9 @@ export class UdpCoapEndpoint implements CoapEndpoint {
     this.dedup.sweep(now);
     this.block1.sweep(now);
     this.block2.sweep(now);
-    if (this.dedup.size > 0 || this.block1.size > 0 || this.block2.size > 0) this.ensureHousekeeping();
+    const non = this.nonNotifs;
+    if (non !== null) non.sweep(now);
+    if (this.dedup.size > 0 || this.block1.size > 0 || this.block2.size > 0 || (non !== null && non.size > 0)) this.ensureHousekeeping();
   };
 
   /**
@@ -1233,6 +1298,7 @@ export class UdpCoapEndpoint implements CoapEndpoint {
     this.dedup.clear();
     this.block1.clear();
     this.block2.clear();
+    this.nonNotifs = null;
     this.cancelTimer(this.housekeeping);
     this.housekeeping = null;
     if (this.ownWheel) {

@@ -22,6 +22,17 @@ export interface UdpCoapEndpointOptions {
   requestTimeoutMs?: number;
   /** Most message ids remembered for deduplication; the oldest is forgotten first (default 100 000). */
   dedupCapacity?: number;
+  /**
+   * NON_LIFETIME, ms (RFC 7252 4.8.2): how long the message id of a non-confirmable notification we sent is remembered,
+   * so that a RST answering it reports the observer as gone (RFC 7641 3.6, 4.5).
+   * Default: MAX_TRANSMIT_SPAN + MAX_LATENCY (145 s with the default parameters).
+   */
+  nonLifetimeMs?: number;
+  /**
+   * Most non-confirmable notifications remembered at once (default 4096); the oldest is forgotten first. A RST to a
+   * forgotten one goes unnoticed: the observer is then dropped by the next confirmable notification (RFC 7641 4.5).
+   */
+  nonNotificationCapacity?: number;
   /** Largest body reassembled from a block-wise transfer, either direction, bytes (default 8 MiB). */
   maxBodySize?: number;
   /** Block size for block-wise transfers we start (16..1024, power of two; default 1024). */
@@ -56,6 +67,8 @@ export interface ResolvedParams {
   exchangeLifetimeMs: number;
   requestTimeoutMs: number;
   dedupCapacity: number;
+  nonLifetimeMs: number;
+  nonNotificationCapacity: number;
   maxBodySize: number;
   blockSize: number;
   blockSzx: number;
@@ -103,6 +116,8 @@ export function resolveParams(o: UdpCoapEndpointOptions = {}): ResolvedParams {
     exchangeLifetimeMs,
     requestTimeoutMs: num('requestTimeoutMs', o.requestTimeoutMs, maxTransmitWaitMs, 1),
     dedupCapacity: Math.floor(num('dedupCapacity', o.dedupCapacity, 100_000, 1)),
+    nonLifetimeMs: num('nonLifetimeMs', o.nonLifetimeMs, maxTransmitSpanMs + MAX_LATENCY_MS, 1),
+    nonNotificationCapacity: Math.floor(num('nonNotificationCapacity', o.nonNotificationCapacity, 4096, 1)),
     maxBodySize: Math.floor(num('maxBodySize', o.maxBodySize, 8 * 1024 * 1024, 16)),
     blockSize,
     blockSzx,

@@ -92,6 +92,22 @@ export type RequestHandler = (req: CoapRequest) => CoapResponse | Promise<CoapRe
  */
 export type NotificationHandler = (token: Buffer, response: ReceivedResponse) => boolean;
 
+/**
+ * A peer rejected one of our notifications with RST (RFC 7641 3.6: "if the notification was non-confirmable, the client
+ * MAY reject it with RST"; 4.5: the server then MUST remove the observer). The same holds for a confirmable one, whose
+ * `notify` promise also rejects with CancelledError.
+ */
+export interface ObserverGone {
+  /** Who sent the RST. */
+  peer: Peer;
+  /** Token of the rejected notification (the observation's token). */
+  token: Buffer;
+  /** Whether the rejected notification was confirmable. */
+  confirmable: boolean;
+}
+
+export type ObserverGoneHandler = (gone: ObserverGone) => void;
+
 export interface RequestOptions {
   /**
    * For observe requests (observe: 0): called for every later notification with the same token, until
@@ -114,6 +130,13 @@ export interface CoapEndpoint {
   request(peer: Peer, req: OutgoingRequest, opts?: RequestOptions): Promise<ReceivedResponse>;
   /** Sends an observe notification for an observation a peer made (client role). Rejects with CancelledError on RST. */
   notify(peer: Peer, token: Buffer, res: CoapResponse, confirmable: boolean): Promise<void>;
+  /**
+   * Optional (additive): registers who is told when a peer rejects one of our notifications with RST, NON ones included
+   * (which `notify` cannot report: it resolves once a NON is sent). The endpoint remembers the message ids of the NON
+   * notifications it sent for NON_LIFETIME (bounded). `null` removes the handler. Endpoints without this method report
+   * only RSTs to CON notifications (through `notify`'s rejection).
+   */
+  setObserverGoneHandler?(handler: ObserverGoneHandler | null): void;
   /** Stops routing notifications for this token to its `onNotification` (later ones go to the NotificationHandler). */
   forgetToken(token: Buffer): void;
   address(): { address: string; port: number; family: string };

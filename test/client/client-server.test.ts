@@ -9,6 +9,7 @@ import { ManualScheduler } from '../../src/client/scheduler';
 import { Lwm2mClient } from '../../src/client';
 import { pair, startServer, waitFor, sleep } from './helpers';
 import { NotificationEvent } from '../../src/server';
+import { DatagramSocket } from '../../src/coap/types';
 
 const OBJECTS = {
   3303: { 0: { 5700: 21.5, 5701: 'Cel' } },
@@ -167,6 +168,48 @@ describe('client <-> server', () => {
       await t.server.observe(t.ep, '/3311/0/5850');
       assert.equal(t.client.observations.size, 1);
       await t.server.cancelObservation(t.ep, '/3311/0/5850', { active: true });
+      assert.equal(t.client.observations.size, 0);
+    } finally { await t.close(); }
+  });
+
+  test('passive cancel with NON notifications (the default): the server RSTs the next one and the client stops (RFC 7641 3.6)', async () => {
+    // The client's socket, wrapped to see what leaves it and what comes back (parsed with coap-packet).
+    const sock = dgram.createSocket('udp4');
+    await new Promise<void>((resolve) => sock.bind(0, '127.0.0.1', () => resolve()));
+    const out: ReturnType<typeof parse>[] = [];
+    const inn: ReturnType<typeof parse>[] = [];
+    const send = sock.send.bind(sock) as (...a: unknown[]) => void;
+    (sock as unknown as { send: (...a: unknown[]) => void }).send = (msg: unknown, ...rest: unknown[]) => {
+      try { out.push(parse(msg as Buffer)); } catch { /* not CoAP */ }
+      send(msg, ...rest);
+    };
+    sock.on('message', (msg) => { try { inn.push(parse(msg)); } catch { /* not CoAP */ } });
+    const t = await pair({ objects: OBJECTS, socket: sock as unknown as DatagramSocket });
+    try {
+      const notes: NotificationEvent[] = [];
+      t.server.on('notification', (n) => notes.push(n));
+      await t.server.observe(t.ep, '/3303/0/5700');
+      assert.equal(t.client.observations.size, 1);
+      const notifications = () => out.filter((p) => p.code === '2.05' && p.options.some((o) => o.name === 'Observe'));
+      const first = notifications().length; // the answer to the Observe request is piggybacked in an ACK
+      t.client.set('/3303/0/5700', 1);
+      await waitFor(() => notes.length === 1, 2000, 'first notification');
+      assert.equal(notes[0].value, 1);
+      assert.equal(notifications().length, first + 1);
+      assert.equal(notifications()[first].confirmable, false, 'NON notifications by default');
+
+      await t.server.cancelObservation(t.ep, '/3303/0/5700', { active: false });
+      t.client.set('/3303/0/5700', 2);
+      await waitFor(() => t.client.observations.size === 0, 3000, 'RST to the NON notification cancelling the observation');
+      const rejected = notifications()[first + 1];
+      assert.ok(rejected !== undefined && rejected.confirmable === false, 'the second notification was NON');
+      assert.ok(inn.some((p) => p.reset && p.messageId === rejected.messageId), 'the server answered it with RST');
+
+      const sent = notifications().length;
+      t.client.set('/3303/0/5700', 3);
+      await sleep(300);
+      assert.equal(notifications().length, sent, 'no further notification leaves the client');
+      assert.equal(notes.length, 1, 'no further notification reaches the server');
       assert.equal(t.client.observations.size, 0);
     } finally { await t.close(); }
   });
