@@ -1,0 +1,148 @@
+/**
+ * The device-management operations a flow can ask for, as one table: how each takes its arguments from the node's
+ * settings and the message, and how its answer becomes msg.payload. The read, write, execute and request nodes all
+ * run through here, so their conventions stay identical.
+ */
+import { Lwm2mPath } from '../../src/model/path';
+import type { ModelRegistry } from '../../src/model/registry';
+import type { Lwm2mServer } from '../../src/server/server';
+import { NodeMessage } from './red';
+import { FlowInputError, pathOf, pathsOf } from './util';
+
+export type OperationName =
+  | 'read' | 'write' | 'execute' | 'create' | 'delete' | 'discover'
+  | 'write-attributes' | 'read-composite' | 'write-composite';
+
+export const OPERATIONS: OperationName[] = [
+  'read', 'write', 'execute', 'create', 'delete', 'discover', 'write-attributes', 'read-composite', 'write-composite',
+];
+
+export interface OperationSettings {
+  path?: string;
+  /** write: 'replace' (PUT) or 'update' (partial update, POST). */
+  mode?: string;
+  /** execute: arguments (Core 5.4.5 syntax `0='on',1`). */
+  args?: string;
+  /** read: content format number to ask for ('' = negotiated). */
+  format?: string | number;
+  /** read: 'id' keys (default) or resource 'name' keys in object/instance payloads. */
+  keys?: string;
+}
+
+export interface OperationResult {
+  payload: unknown;
+  /** The path(s) the operation acted on, for msg.topic. */
+  topic: string;
+  details: Record<string, unknown>;
+}
+
+function formatOf(s: OperationSettings, msg: NodeMessage): number | undefined {
+  const raw = s.format !== undefined && s.format !== '' ? s.format : (msg.lwm2m as { format?: unknown } | undefined)?.format;
+  if (raw === undefined || raw === '' || raw === null) return undefined;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 0) throw new FlowInputError(`content format "${String(raw)}" is not a number (e.g. 11542 for TLV)`);
+  return n;
+}
+
+/** Replaces resource-id keys by resource names where the model knows them (for users who prefer names). */
+export function withNames(registry: ModelRegistry, path: Lwm2mPath, value: unknown): unknown {
+  if (value === null || typeof value !== 'object' || Buffer.isBuffer(value) || value instanceof Date) return value;
+  const objectId = path.objectId;
+  if (objectId === undefined) return value;
+  const named = (inst: Record<string, unknown>) => {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(inst)) {
+      const def = registry.getResource(objectId, Number(k));
+      out[def ? def.name : k] = v;
+    }
+    return out;
+  };
+  if (path.isInstance()) return named(value as Record<string, unknown>);
+  if (path.isObject()) {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(value as Record<string, unknown>)) out[k] = named(v as Record<string, unknown>);
+    return out;
+  }
+  return value;
+}
+
+export async function runOperation(
+  op: OperationName,
+  server: Lwm2mServer,
+  registry: ModelRegistry,
+  endpoint: string,
+  s: OperationSettings,
+  msg: NodeMessage,
+): Promise<OperationResult> {
+  switch (op) {
+    case 'read': {
+      const path = pathOf(s.path, msg)!;
+      const format = formatOf(s, msg);
+      const r = await server.read(endpoint, path.toString(), format !== undefined ? { format } : undefined);
+      const payload = s.keys === 'name' ? withNames(registry, path, r.value) : r.value;
+      return { payload, topic: path.toString(), details: { format: r.format, code: r.code } };
+    }
+    case 'write': {
+      const path = pathOf(s.path, msg)!;
+      if (msg.payload === undefined || msg.payload === null) throw new FlowInputError(`nothing to write to ${path}: msg.payload is empty`);
+      const mode = (typeof msg.mode === 'string' && msg.mode) || s.mode || 'replace';
+      if (mode !== 'replace' && mode !== 'update') throw new FlowInputError(`write mode "${mode}" must be "replace" or "update"`);
+      const format = formatOf(s, msg);
+      await server.write(endpoint, path.toString(), msg.payload, { replace: mode === 'replace', format });
+      return { payload: msg.payload, topic: path.toString(), details: { mode } };
+    }
+    case 'execute': {
+      const path = pathOf(s.path, msg)!;
+      if (!path.isResource()) throw new FlowInputError(`execute needs a resource path /O/I/R, not ${path}`);
+      const args = s.args && s.args.trim() ? s.args.trim()
+        : typeof msg.payload === 'string' ? msg.payload
+        : typeof msg.payload === 'number' ? String(msg.payload) : undefined;
+      await server.execute(endpoint, path.toString(), args);
+      return { payload: msg.payload, topic: path.toString(), details: { args } };
+    }
+    case 'create': {
+      const path = pathOf(s.path, msg)!;
+      if (!path.isObject() && !path.isInstance()) throw new FlowInputError(`create needs an object path /O (or /O/I to choose the id), not ${path}`);
+      const values = msg.payload ?? {};
+      if (typeof values !== 'object' || Buffer.isBuffer(values)) throw new FlowInputError('create needs msg.payload as an object of resource values, e.g. {"5700": 21}');
+      const r = await server.create(endpoint, `/${path.objectId}`, values, path.instanceId);
+      const created = `/${path.objectId}/${r.instanceId}`;
+      return { payload: { instanceId: r.instanceId, path: created }, topic: created, details: {} };
+    }
+    case 'delete': {
+      const path = pathOf(s.path, msg)!;
+      await server.delete(endpoint, path.toString());
+      return { payload: true, topic: path.toString(), details: {} };
+    }
+    case 'discover': {
+      const path = pathOf(s.path, msg, false) ?? Lwm2mPath.ROOT;
+      const links = await server.discover(endpoint, path.toString());
+      return { payload: links, topic: path.toString(), details: {} };
+    }
+    case 'write-attributes': {
+      const path = pathOf(s.path, msg)!;
+      const attrs = msg.payload;
+      if (!attrs || typeof attrs !== 'object' || Array.isArray(attrs)) {
+        throw new FlowInputError('write-attributes needs msg.payload as an object, e.g. {"pmin": 10, "pmax": 60, "st": 0.5}');
+      }
+      await server.writeAttributes(endpoint, path.toString(), attrs as Record<string, number | null>);
+      return { payload: attrs, topic: path.toString(), details: {} };
+    }
+    case 'read-composite': {
+      const paths = pathsOf(s.path, msg);
+      const r = await server.readComposite(endpoint, paths.map(String));
+      return { payload: r.value, topic: paths.join(','), details: { format: r.format, code: r.code } };
+    }
+    case 'write-composite': {
+      const values = msg.payload;
+      if (!values || typeof values !== 'object' || Array.isArray(values) || Buffer.isBuffer(values)) {
+        throw new FlowInputError('write-composite needs msg.payload as an object of path: value, e.g. {"/3311/0/5850": true, "/3311/1/5850": false}');
+      }
+      for (const p of Object.keys(values)) pathOf(p, {}); // validate every path first
+      await server.writeComposite(endpoint, values as Record<string, unknown>);
+      return { payload: values, topic: Object.keys(values).join(','), details: {} };
+    }
+    default:
+      throw new FlowInputError(`unknown operation "${String(op)}"; one of ${OPERATIONS.join(', ')}`);
+  }
+}

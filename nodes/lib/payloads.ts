@@ -1,0 +1,28 @@
+/**
+ * How library objects appear in msg.payload: plain JSON-friendly objects.
+ */
+import { registrationObjects } from '../../src/server/registration';
+import type { Registration } from '../../src/server/registration';
+
+/** A registration as the events node and the sidebar show it. */
+export function registrationPayload(reg: Registration): Record<string, unknown> {
+  return {
+    endpoint: reg.endpoint,
+    id: reg.id,
+    version: reg.version,
+    binding: reg.binding,
+    queueMode: reg.queueMode,
+    lifetime: reg.lifetime,
+    sms: reg.sms,
+    address: reg.address,
+    port: reg.port,
+    rootPath: reg.rootPath,
+    security: reg.security,
+    identity: reg.identity,
+    objects: registrationObjects(reg),
+    contentFormats: reg.ct,
+    registeredAt: new Date(reg.registeredAt),
+    lastUpdateAt: new Date(reg.lastUpdateAt),
+    expiresAt: new Date(reg.expiresAt),
+  };
+}

@@ -1,0 +1,90 @@
+/**
+ * Helpers shared by the flow nodes: where endpoint and path come from, how errors read, what status to show.
+ * Nodes stay thin: protocol logic lives in src/.
+ */
+import { Lwm2mPath } from '../../src/model/path';
+import { Lwm2mError } from '../../src/errors';
+import { Node, NodeMessage, NodeStatus } from './red';
+
+/** Thrown for messages a node cannot act on (no endpoint, bad path, bad payload); goes to done(err). */
+export class FlowInputError extends Lwm2mError {
+  constructor(message: string) {
+    super('FLOW_INPUT', message);
+  }
+}
+
+/** The endpoint: the node's setting wins, else `msg.endpoint`. */
+export function endpointOf(configured: unknown, msg: NodeMessage): string {
+  const fromNode = typeof configured === 'string' ? configured.trim() : '';
+  const ep = fromNode || (typeof msg.endpoint === 'string' ? msg.endpoint.trim() : '');
+  if (!ep) throw new FlowInputError('no endpoint: set one in the node or send msg.endpoint');
+  return ep;
+}
+
+/** The LwM2M path: the node's setting wins, else `msg.topic`. Validated. */
+export function pathOf(configured: unknown, msg: NodeMessage, required = true): Lwm2mPath | undefined {
+  const fromNode = typeof configured === 'string' ? configured.trim() : '';
+  const raw = fromNode || (typeof msg.topic === 'string' ? msg.topic.trim() : '');
+  if (!raw) {
+    if (!required) return undefined;
+    throw new FlowInputError('no path: set one in the node or send msg.topic as /object/instance/resource, e.g. /3/0/0');
+  }
+  try {
+    return Lwm2mPath.parse(raw);
+  } catch (err) {
+    throw new FlowInputError((err as Error).message);
+  }
+}
+
+/** Several paths (composite operations): the node's comma-separated list, else msg.topic / msg.paths as an array or list. */
+export function pathsOf(configured: unknown, msg: NodeMessage): Lwm2mPath[] {
+  let raw: unknown = typeof configured === 'string' && configured.trim() ? configured : undefined;
+  if (raw === undefined) raw = Array.isArray(msg.paths) ? msg.paths : msg.topic;
+  const list = Array.isArray(raw) ? raw : typeof raw === 'string' ? raw.split(',') : [];
+  const paths = list.map((p) => String(p).trim()).filter(Boolean);
+  if (paths.length === 0) throw new FlowInputError('no paths: set them in the node (comma separated) or send msg.paths as an array');
+  return paths.map((p) => {
+    try {
+      return Lwm2mPath.parse(p);
+    } catch (err) {
+      throw new FlowInputError((err as Error).message);
+    }
+  });
+}
+
+/** An error as a person reads it, naming endpoint and path when the library did not already. */
+export function describeError(err: unknown, endpoint?: string, path?: Lwm2mPath | string): Error {
+  const e = err instanceof Error ? err : new Error(String(err));
+  const where = [endpoint, path?.toString()].filter(Boolean).join(' ');
+  if (where && !e.message.includes(endpoint ?? '\u0000')) {
+    const wrapped = new Error(`${where}: ${e.message}`);
+    (wrapped as Error & { code?: string }).code = (e as Error & { code?: string }).code;
+    (wrapped as Error & { cause?: unknown }).cause = e;
+    return wrapped;
+  }
+  return e;
+}
+
+/** Short text for a node status: "4.04 Not Found" rather than a whole sentence. */
+export function shortError(err: unknown): string {
+  const e = err as { code?: string; message?: string };
+  if (e && typeof e.code === 'string' && e.code.startsWith('COAP_')) return e.code.slice(5);
+  if (e && e.code === 'TIMEOUT') return 'timeout';
+  const m = String(e?.message ?? err);
+  return m.length > 32 ? m.slice(0, 31) + '…' : m;
+}
+
+export const STATUS = {
+  starting: { fill: 'grey', shape: 'ring', text: 'starting' } as NodeStatus,
+  error: (text: string): NodeStatus => ({ fill: 'red', shape: 'ring', text }),
+  busy: (text: string): NodeStatus => ({ fill: 'blue', shape: 'dot', text }),
+  ok: (text: string): NodeStatus => ({ fill: 'green', shape: 'dot', text }),
+  idle: (text: string): NodeStatus => ({ fill: 'grey', shape: 'dot', text }),
+};
+
+/** Clears a node status after a while, so that 'ok' flashes do not stay forever. */
+export function flash(node: Node, status: NodeStatus, back: () => NodeStatus, ms = 3000): void {
+  node.status(status);
+  const t = setTimeout(() => node.status(back()), ms);
+  t.unref?.();
+}

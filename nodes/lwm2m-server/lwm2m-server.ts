@@ -1,0 +1,137 @@
+/**
+ * Config node: runs one LwM2M server (CoAP/UDP) and shares it with every flow node that names it, the way Node-RED's
+ * MQTT broker node shares one connection: users register and deregister, status fans out to them, and close releases the
+ * socket and every timer so that a redeploy never meets EADDRINUSE.
+ */
+import * as path from 'path';
+import { EventEmitter } from 'events';
+import { Lwm2mServer, MemoryRegistrationStore, FileRegistrationStore, InMemorySecurityStore } from '../../src/server';
+import { ModelRegistry } from '../../src/model/registry';
+import { loadDdfFolder } from '../../src/model/ddf';
+import { Node, NodeAPI, NodeDef } from '../lib/red';
+import { liveServers, ServerNode } from '../lib/server-node';
+import { STATUS } from '../lib/util';
+
+interface ServerConfig extends NodeDef {
+  address?: string;
+  port?: string | number;
+  minLifetime?: string | number;
+  maxLifetime?: string | number;
+  queueAwakeTime?: string | number;
+  requestTimeout?: string | number;
+  modelsDir?: string;
+  persist?: boolean;
+}
+
+function num(v: unknown, dflt: number): number {
+  const n = typeof v === 'number' ? v : parseFloat(String(v ?? ''));
+  return Number.isFinite(n) && n >= 0 ? n : dflt;
+}
+
+export = function (RED: NodeAPI) {
+  function Lwm2mServerNode(this: ServerNode, config: ServerConfig) {
+    RED.nodes.createNode(this, config);
+    const node = this;
+    const users = new Map<string, Node>();
+    let state: 'starting' | 'listening' | 'error' | 'closed' = 'starting';
+    let lastError = '';
+
+    node.registry = ModelRegistry.withBuiltins();
+    if (config.modelsDir && String(config.modelsDir).trim()) {
+      const dir = path.resolve(RED.settings.userDir ?? '.', String(config.modelsDir).trim());
+      try {
+        const result = loadDdfFolder(dir);
+        node.registry.addAll(result.objects);
+        for (const e of result.errors) node.warn(`object model ${e.file}: ${e.message}`);
+      } catch (err) {
+        node.warn(`cannot load object models from ${dir}: ${(err as Error).message}`);
+      }
+    }
+
+    const store = config.persist
+      ? new FileRegistrationStore(path.join(RED.settings.userDir ?? '.', 'lwm2m', `server-${node.id.replace(/[^\w.-]/g, '_')}.json`))
+      : new MemoryRegistrationStore();
+
+    const port = num(config.port, 5683);
+    node.server = new Lwm2mServer({
+      address: config.address && String(config.address).trim() ? String(config.address).trim() : undefined,
+      port,
+      registry: node.registry,
+      store,
+      minLifetime: num(config.minLifetime, 0) || undefined,
+      maxLifetime: num(config.maxLifetime, 0) || undefined,
+      queueAwakeMs: num(config.queueAwakeTime, 93) * 1000,
+      requestTimeoutMs: num(config.requestTimeout, 10) * 1000,
+      // Devices' PSK credentials: from the bootstrap node, or added by a flow; also the DTLS server's key lookup.
+      securityStore: new InMemorySecurityStore(),
+    });
+
+    node.serverStatus = () => {
+      if (state === 'error') return STATUS.error(lastError || 'error');
+      if (state !== 'listening') return STATUS.starting;
+      const n = node.server.registrationCount();
+      return { fill: 'green', shape: n > 0 ? 'dot' : 'ring', text: `${n} device${n === 1 ? '' : 's'}` };
+    };
+    const fanOut = () => {
+      const s = node.serverStatus();
+      for (const u of users.values()) u.emit('lwm2m-status', s);
+    };
+    let fanOutPending = false;
+    /** Coalesces bursts (a registration storm) into one status update per tick. */
+    const scheduleFanOut = () => {
+      if (fanOutPending) return;
+      fanOutPending = true;
+      setImmediate(() => { fanOutPending = false; fanOut(); });
+    };
+    const events = node.server as unknown as EventEmitter;
+    for (const ev of ['registered', 'deregistered', 'expired']) events.on(ev, scheduleFanOut);
+    node.server.on('warning', (err: Error) => node.warn(`LwM2M server: ${err.message}`));
+
+    node.register = (user: Node) => {
+      users.set(user.id, user);
+      user.emit('lwm2m-status', node.serverStatus());
+    };
+    node.deregister = (user: Node) => {
+      users.delete(user.id);
+    };
+
+    node.ready = node.server.start().then(
+      () => {
+        state = 'listening';
+        const a = node.server.address();
+        node.log(`LwM2M server listening on udp ${a.address} port ${a.port}`);
+        fanOut();
+      },
+      (err: Error) => {
+        state = 'error';
+        const code = (err as { code?: string }).code ?? ((err as { cause?: { code?: string } }).cause?.code);
+        lastError = code === 'EADDRINUSE' ? `port ${port} in use` : err.message;
+        node.error(`LwM2M server cannot listen on port ${port}: ${err.message}`);
+        fanOut();
+        throw err;
+      },
+    );
+    node.ready.catch(() => undefined);
+    liveServers.set(node.id, node);
+
+    node.on('close', (_removed: boolean, done: () => void) => {
+      state = 'closed';
+      liveServers.delete(node.id);
+      node.server.removeAllListeners();
+      node.server.close().then(done, (err: Error) => {
+        node.warn(`closing LwM2M server: ${err.message}`);
+        done();
+      });
+    });
+  }
+
+  let builtins: ModelRegistry | undefined;
+  RED.nodes.registerType('lwm2m-server', Lwm2mServerNode as unknown as Function);
+
+  // Editor support: object/resource suggestions for path fields, from the built-in models and the server's DDF folder.
+  RED.httpAdmin.get('/lwm2m/paths', RED.auth.needsPermission('lwm2m-server.read'), (req, res) => {
+    const server = req.query.server ? liveServers.get(req.query.server) : undefined;
+    const registry = server?.registry ?? (builtins ??= ModelRegistry.withBuiltins());
+    res.json(registry.pathSuggestions());
+  });
+};

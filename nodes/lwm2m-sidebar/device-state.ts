@@ -1,0 +1,190 @@
+/**
+ * What the sidebar remembers about a device beyond its registration: a bounded log of recent traffic and the last known
+ * value of each path. Only the most recently active devices are remembered ({@link DeviceStates}, a bounded map), so a
+ * million registered devices cost a fixed amount of memory; a device that is forgotten simply starts a fresh log.
+ */
+import { FifoMap } from '../../src/util/fifo-map';
+import { Lwm2mValue } from '../../src/content/values';
+import { shortText, toWire, WireValue } from './values';
+
+export type LogKind =
+  | 'register' | 'update' | 'deregister' | 'expired' | 'sleeping' | 'awake'
+  | 'notify' | 'send' | 'observe-cancelled' | 'request' | 'response' | 'error';
+
+/** One line of a device's traffic log. `dir`: `in` from the device, `out` to it, `event` for what the server noticed. */
+export interface LogEntry {
+  /** Increasing number (over every device), so the editor can ask for what is new. */
+  seq: number;
+  /** Epoch ms. */
+  t: number;
+  dir: 'in' | 'out' | 'event';
+  kind: LogKind;
+  /** Operation (read, write...) for requests and answers. */
+  op?: string;
+  path?: string;
+  /** CoAP code of an answer, or error code. */
+  code?: string;
+  /** What to show; computed from `value` when absent (so recording costs no string building). */
+  text?: string;
+  value?: unknown;
+  /** Builds `text` when the entry is shown (so recording costs no string building). */
+  render?: () => string;
+}
+
+/** A log entry as sent to the editor. */
+export interface WireLogEntry {
+  seq: number;
+  t: number;
+  dir: LogEntry['dir'];
+  kind: LogKind;
+  op?: string;
+  path?: string;
+  code?: string;
+  text: string;
+}
+
+export function wireEntry(e: LogEntry): WireLogEntry {
+  const out: WireLogEntry = { seq: e.seq, t: e.t, dir: e.dir, kind: e.kind, text: e.text ?? (e.render ? e.render() : shortText(e.value)) };
+  if (e.op !== undefined) out.op = e.op;
+  if (e.path !== undefined) out.path = e.path;
+  if (e.code !== undefined) out.code = e.code;
+  return out;
+}
+
+/** A fixed-capacity ring: the oldest item is overwritten. */
+export class Ring<T> {
+  private items: T[] = [];
+  private next = 0;
+  constructor(readonly capacity: number) {}
+
+  get size(): number {
+    return this.items.length;
+  }
+
+  push(item: T): void {
+    if (this.items.length < this.capacity) this.items.push(item);
+    else {
+      this.items[this.next] = item;
+      this.next = (this.next + 1) % this.capacity;
+    }
+  }
+
+  /** Items from the oldest to the newest. */
+  toArray(): T[] {
+    if (this.items.length < this.capacity || this.next === 0) return this.items.slice();
+    return this.items.slice(this.next).concat(this.items.slice(0, this.next));
+  }
+
+  /** The newest item. */
+  last(): T | undefined {
+    if (this.items.length === 0) return undefined;
+    return this.items[(this.next + this.items.length - 1) % this.items.length];
+  }
+}
+
+export interface KnownValue {
+  value: Lwm2mValue;
+  /** Epoch ms when it was read or notified. */
+  t: number;
+}
+
+export class DeviceState {
+  readonly log: Ring<LogEntry>;
+  readonly values = new Map<string, KnownValue>();
+  /** Last time anything was heard from the device (epoch ms, 0 = nothing since it was remembered). */
+  lastSeen = 0;
+  /** When it last moved to the back of the bounded map. */
+  touchedAt = 0;
+  /** Paths whose value changed since the editor was last told (only while the device is watched). */
+  dirtyPaths: Set<string> | undefined;
+  /** Seq of the last log entry the editor was sent. */
+  sentSeq = 0;
+
+  constructor(logSize: number, readonly maxValues: number) {
+    this.log = new Ring<LogEntry>(logSize);
+  }
+
+  setValue(path: string, value: Lwm2mValue, t: number): void {
+    if (!this.values.has(path) && this.values.size >= this.maxValues) {
+      // Forget the oldest path (Map iteration follows insertion order).
+      const first = this.values.keys().next().value as string;
+      this.values.delete(first);
+    }
+    this.values.set(path, { value, t });
+    this.dirtyPaths?.add(path);
+  }
+
+  /** Forgets the values at or below `path` (an instance or object that was deleted). */
+  dropValuesUnder(path: string): void {
+    const prefix = path.endsWith('/') ? path : path + '/';
+    for (const k of [...this.values.keys()]) if (k === path || k.startsWith(prefix)) this.values.delete(k);
+  }
+
+  wireValues(): Record<string, { v: WireValue | null; t: number }> {
+    const out: Record<string, { v: WireValue | null; t: number }> = {};
+    for (const [p, kv] of this.values) out[p] = { v: toWire(kv.value), t: kv.t };
+    return out;
+  }
+}
+
+export interface DeviceStatesOptions {
+  /** Devices remembered at once (default 2000). */
+  maxDevices?: number;
+  /** Log entries kept per device (default 100). */
+  logSize?: number;
+  /** Paths with a known value kept per device (default 500). */
+  maxValues?: number;
+}
+
+/** Numbers every log entry of the process, so that "entries after seq N" works across devices and servers. */
+let logSeq = 0;
+
+/** The remembered devices of one server, by endpoint: the least recently active are forgotten first. */
+export class DeviceStates {
+  private readonly map: FifoMap<DeviceState>;
+  private readonly logSize: number;
+  private readonly maxValues: number;
+
+  constructor(opts: DeviceStatesOptions = {}) {
+    this.map = new FifoMap<DeviceState>({ capacity: Math.max(1, opts.maxDevices ?? 2000), ttlMs: Infinity });
+    this.logSize = Math.max(1, opts.logSize ?? 100);
+    this.maxValues = Math.max(1, opts.maxValues ?? 500);
+  }
+
+  get size(): number {
+    return this.map.size;
+  }
+
+  get(endpoint: string): DeviceState | undefined {
+    return this.map.get(endpoint);
+  }
+
+  /** The device's state, created when absent; moved to the back (most recent) at most every few seconds. */
+  touch(endpoint: string, now: number): DeviceState {
+    let st = this.map.get(endpoint);
+    if (!st) {
+      st = new DeviceState(this.logSize, this.maxValues);
+      st.touchedAt = now;
+      this.map.set(endpoint, st, now);
+    } else if (now - st.touchedAt > 5000) {
+      st.touchedAt = now;
+      this.map.set(endpoint, st, now);
+    }
+    return st;
+  }
+
+  /** Appends a log entry (and notes the device as seen when the entry came from it). */
+  record(endpoint: string, now: number, entry: Omit<LogEntry, 'seq' | 't'>): LogEntry {
+    const st = this.touch(endpoint, now);
+    const e = entry as LogEntry;
+    e.seq = ++logSeq;
+    e.t = now;
+    st.log.push(e);
+    if (entry.dir === 'in') st.lastSeen = now;
+    return e;
+  }
+
+  delete(endpoint: string): void {
+    this.map.delete(endpoint);
+  }
+}
