@@ -4,13 +4,12 @@
  * into this node). Emits every session's progress: request, step, finished, failed.
  */
 import { BootstrapServer } from '../../src/bootstrap/bootstrap-server';
-import { InMemoryBootstrapConfigStore } from '../../src/bootstrap/config';
 import type { BootstrapConfig } from '../../src/bootstrap/config';
 import type { InMemorySecurityStore } from '../../src/server';
 import { NodeAPI, Node, NodeDef, NodeMessage, SendFn, DoneFn } from '../lib/red';
 import type { ServerNode } from '../lib/server-node';
 import { FlowInputError, STATUS } from '../lib/util';
-import { parseKeys, rowToConfig, TableRow } from '../lib/bootstrap-table';
+import { configFor, parseKeys, TableRow } from '../lib/bootstrap-table';
 
 interface BootstrapDef extends NodeDef {
   address?: string;
@@ -32,23 +31,18 @@ export = function (RED: NodeAPI) {
     const pending = new Map<string, { resolve: (c: BootstrapConfig | undefined) => void; timer: NodeJS.Timeout }>();
     let seq = 0;
 
-    const store = new InMemoryBootstrapConfigStore();
+    let keys = new Map<string, string>();
     try {
-      const keys = parseKeys(node.credentials?.keys);
-      for (const row of config.table ?? []) {
-        const cfg = rowToConfig(row, keys, !!config.deleteFirst);
-        const ep = (row.endpoint || '*').trim();
-        if (ep === '*') store.setDefault(cfg); else store.set(ep, cfg);
-      }
+      keys = parseKeys(node.credentials?.keys);
     } catch (err) {
-      node.error(`bootstrap table: ${(err as Error).message}`);
+      node.error(`PSK keys: ${(err as Error).message}`);
     }
+    const rows = config.table ?? [];
 
     const ownServer = serverNode?.server;
     const bs = new BootstrapServer({
       address: config.address && String(config.address).trim() ? String(config.address).trim() : undefined,
       port: config.port === undefined || config.port === '' ? 5685 : Number(config.port),
-      configStore: store,
       securityStore: ownServer?.securityStore as InMemorySecurityStore | undefined,
       isOwnServer: ownServer ? (uri: string) => {
         const m = /:(\d+)\/?$/.exec(uri);
@@ -58,7 +52,9 @@ export = function (RED: NodeAPI) {
       configTimeoutMs: timeoutMs + 1000,
     });
 
-    if (flowMode) {
+    if (!flowMode) {
+      bs.setConfigProvider((req) => configFor(req.endpoint, rows, keys, !!config.deleteFirst));
+    } else {
       bs.setConfigProvider((req) => new Promise<BootstrapConfig | undefined>((resolve) => {
         const id = `${node.id}:${++seq}`;
         const timer = setTimeout(() => { pending.delete(id); resolve(undefined); }, timeoutMs);

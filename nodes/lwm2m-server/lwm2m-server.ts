@@ -10,6 +10,9 @@ import { ModelRegistry } from '../../src/model/registry';
 import { loadDdfFolder } from '../../src/model/ddf';
 import { Node, NodeAPI, NodeDef } from '../lib/red';
 import { liveServers, ServerNode } from '../lib/server-node';
+import { parsePskList } from '../lib/psk';
+import { createDtlsServer, DtlsServer } from '../../src/dtls';
+import { UdpCoapEndpoint } from '../../src/coap/endpoint';
 import { STATUS } from '../lib/util';
 
 interface ServerConfig extends NodeDef {
@@ -21,6 +24,8 @@ interface ServerConfig extends NodeDef {
   requestTimeout?: string | number;
   modelsDir?: string;
   persist?: boolean;
+  dtls?: boolean;
+  dtlsPort?: string | number;
 }
 
 function num(v: unknown, dflt: number): number {
@@ -53,6 +58,15 @@ export = function (RED: NodeAPI) {
       : new MemoryRegistrationStore();
 
     const port = num(config.port, 5683);
+    // Devices' PSK credentials, from this node's credentials (never the flow file), the bootstrap node or a flow.
+    const security = new InMemorySecurityStore();
+    try {
+      for (const info of parsePskList(node.credentials?.psk)) security.add(info);
+    } catch (err) {
+      node.error(`PSK credentials: ${(err as Error).message}`);
+    }
+    let dtls: DtlsServer | undefined;
+    const dtlsPort = num(config.dtlsPort, 5684);
     node.server = new Lwm2mServer({
       address: config.address && String(config.address).trim() ? String(config.address).trim() : undefined,
       port,
@@ -63,7 +77,7 @@ export = function (RED: NodeAPI) {
       queueAwakeMs: num(config.queueAwakeTime, 93) * 1000,
       requestTimeoutMs: num(config.requestTimeout, 10) * 1000,
       // Devices' PSK credentials: from the bootstrap node, or added by a flow; also the DTLS server's key lookup.
-      securityStore: new InMemorySecurityStore(),
+      securityStore: security,
     });
 
     node.serverStatus = () => {
@@ -95,11 +109,39 @@ export = function (RED: NodeAPI) {
       users.delete(user.id);
     };
 
-    node.ready = node.server.start().then(
+    const startDtls = async () => {
+      if (!config.dtls) return;
+      const bind = async (address: string) => {
+        const d = createDtlsServer({ address, port: dtlsPort, pskStore: security });
+        try {
+          await d.whenListening();
+          return d;
+        } catch (err) {
+          d.close();
+          throw err;
+        }
+      };
+      const want = config.address && String(config.address).trim() ? String(config.address).trim() : '';
+      try {
+        dtls = await bind(want || '::');
+      } catch (err) {
+        if (want) throw err;
+        dtls = await bind('0.0.0.0'); // a host without IPv6
+      }
+      dtls.on('handshakeFailed', (ev: { address: string; port: number; reason?: string; identity?: string }) => {
+        node.warn(`DTLS handshake from ${ev.address}:${ev.port}${ev.identity ? ` (identity ${ev.identity})` : ''} failed: ${ev.reason ?? 'unknown'}`);
+      });
+      node.server.addEndpoint(new UdpCoapEndpoint(dtls), { secure: true, name: 'coaps' });
+    };
+    node.server.on('securityViolation', (ev: { endpoint?: string; identity?: string; address: string; reason?: string }) => {
+      node.warn(`security: ${ev.endpoint ?? '?'} from ${ev.address}${ev.identity ? ` (identity ${ev.identity})` : ''} refused: ${ev.reason ?? ''}`);
+    });
+
+    node.ready = node.server.start().then(startDtls).then(
       () => {
         state = 'listening';
         const a = node.server.address();
-        node.log(`LwM2M server listening on udp ${a.address} port ${a.port}`);
+        node.log(`LwM2M server listening on udp ${a.address} port ${a.port}${dtls ? `, coaps (DTLS PSK) port ${dtls.address().port}` : ''}`);
         fanOut();
       },
       (err: Error) => {
@@ -126,7 +168,9 @@ export = function (RED: NodeAPI) {
   }
 
   let builtins: ModelRegistry | undefined;
-  RED.nodes.registerType('lwm2m-server', Lwm2mServerNode as unknown as Function);
+  RED.nodes.registerType('lwm2m-server', Lwm2mServerNode as unknown as Function, {
+    credentials: { psk: { type: 'password' } },
+  });
 
   // Editor support: object/resource suggestions for path fields, from the built-in models and the server's DDF folder.
   RED.httpAdmin.get('/lwm2m/paths', RED.auth.needsPermission('lwm2m-server.read'), (req, res) => {
