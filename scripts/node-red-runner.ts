@@ -44,6 +44,8 @@ export interface NodeRedOptions {
   flows?: unknown[];
   /** Echo Node-RED's output to this process's stdout. */
   echo?: boolean;
+  /** More settings.js entries (JSON values), e.g. `{ httpAdminRoot: '/red', lwm2m: { ... } }`. */
+  settings?: Record<string, unknown>;
 }
 
 export class NodeRedProcess {
@@ -130,6 +132,7 @@ export async function startNodeRed(opts: NodeRedOptions): Promise<NodeRedProcess
   externalModules: { autoInstall: false, palette: { allowInstall: false } },
   telemetry: { enabled: false },
   diagnostics: { enabled: false },
+  ...${JSON.stringify(opts.settings ?? {})},
 };
 `);
   if (opts.flows) fs.writeFileSync(path.join(userDir, 'flows.json'), JSON.stringify(opts.flows, null, 2));

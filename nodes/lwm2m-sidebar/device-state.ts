@@ -105,12 +105,19 @@ export class DeviceState {
   }
 
   setValue(path: string, value: Lwm2mValue, t: number): void {
-    if (!this.values.has(path) && this.values.size >= this.maxValues) {
-      // Forget the oldest path (Map iteration follows insertion order).
-      const first = this.values.keys().next().value as string;
-      this.values.delete(first);
+    const known = this.values.get(path);
+    if (known) {
+      // Updated in place: a notification stream costs no allocation here.
+      known.value = value;
+      known.t = t;
+    } else {
+      if (this.values.size >= this.maxValues) {
+        // Forget the oldest path (Map iteration follows insertion order).
+        const first = this.values.keys().next().value as string;
+        this.values.delete(first);
+      }
+      this.values.set(path, { value, t });
     }
-    this.values.set(path, { value, t });
     this.dirtyPaths?.add(path);
   }
 
