@@ -1,6 +1,7 @@
 /**
  * What flow nodes see of the `lwm2m-server` config node, and the user-side half of the sharing pattern.
  */
+import { EventEmitter } from 'events';
 import type { Lwm2mServer } from '../../src/server/server';
 import type { ModelRegistry } from '../../src/model/registry';
 import { Node, NodeAPI, NodeStatus } from './red';
@@ -18,6 +19,12 @@ export interface ServerNode extends Node {
 
 /** Every live server config node by id, for the editor's admin routes. */
 export const liveServers = new Map<string, ServerNode>();
+
+/**
+ * Tells when {@link liveServers} changes: `added` (node) right after a server config node is set in it (its server
+ * exists, not necessarily listening yet), `removed` (node) right after it is deleted (the node is closing).
+ */
+export const liveServerEvents = new EventEmitter();
 
 /**
  * Connects a flow node to its server config node: registers it (status fan-out), deregisters on close.

@@ -5,6 +5,7 @@
  */
 import { FifoMap } from '../../src/util/fifo-map';
 import { Lwm2mValue } from '../../src/content/values';
+import type { TrafficEvent } from '../../src/server/traffic';
 import { shortText, toWire, WireValue } from './values';
 
 export type LogKind =
@@ -29,6 +30,10 @@ export interface LogEntry {
   value?: unknown;
   /** Builds `text` when the entry is shown (so recording costs no string building). */
   render?: () => string;
+  /** The server's record of the exchange (sizes, formats, duration), shown as `info`. */
+  traffic?: TrafficEvent;
+  /** Who asked, when it was this sidebar (`sidebar`). */
+  by?: string;
 }
 
 /** A log entry as sent to the editor. */
@@ -41,13 +46,41 @@ export interface WireLogEntry {
   path?: string;
   code?: string;
   text: string;
+  /** Sizes, formats and duration of the exchange, and who asked: `sent 6 B text · got 0 B · 12 ms · by sidebar`. */
+  info?: string;
+}
+
+const SHORT_FORMATS: Record<number, string> = {
+  0: 'text', 40: 'link', 42: 'opaque', 60: 'cbor', 110: 'senml+json', 112: 'senml+cbor', 11542: 'tlv', 11543: 'lwm2m+json',
+  11544: 'lwm2m+cbor', 1542: 'tlv(old)', 1543: 'lwm2m+json(old)',
+};
+
+function bytes(size: number, format: number | undefined): string {
+  return format === undefined ? `${size} B` : `${size} B ${SHORT_FORMATS[format] ?? `cf ${format}`}`;
+}
+
+/** `sent 6 B text · got 0 B · 12 ms · by sidebar`: what the log line says of the exchange besides its text. */
+export function trafficInfo(ev: TrafficEvent | undefined, by?: string): string | undefined {
+  const parts: string[] = [];
+  if (ev?.direction === 'out') {
+    if (ev.size > 0 || ev.format !== undefined) parts.push(`sent ${bytes(ev.size, ev.format)}`);
+    if (ev.code !== undefined) parts.push(`got ${bytes(ev.answerSize ?? 0, ev.answerFormat)}`);
+    parts.push(`${ev.durationMs < 10 ? ev.durationMs.toFixed(1) : Math.round(ev.durationMs)} ms`);
+  } else if (ev) {
+    parts.push(bytes(ev.size, ev.format));
+  }
+  if (by) parts.push(`by ${by}`);
+  return parts.length ? parts.join(' · ') : undefined;
 }
 
 export function wireEntry(e: LogEntry): WireLogEntry {
-  const out: WireLogEntry = { seq: e.seq, t: e.t, dir: e.dir, kind: e.kind, text: e.text ?? (e.render ? e.render() : shortText(e.value)) };
+  const text = e.text ?? (e.render ? e.render() : e.value === undefined && e.traffic ? '' : shortText(e.value));
+  const out: WireLogEntry = { seq: e.seq, t: e.t, dir: e.dir, kind: e.kind, text };
   if (e.op !== undefined) out.op = e.op;
   if (e.path !== undefined) out.path = e.path;
   if (e.code !== undefined) out.code = e.code;
+  const info = trafficInfo(e.traffic, e.by);
+  if (info !== undefined) out.info = info;
   return out;
 }
 

@@ -14,7 +14,7 @@
  */
 import * as path from 'path';
 import type { NodeAPI } from '../lib/red';
-import { liveServers } from '../lib/server-node';
+import { liveServerEvents, liveServers } from '../lib/server-node';
 import { ModelDownloader } from './model-download';
 import { registerRoutes } from './routes';
 import { SidebarService } from './service';
@@ -42,6 +42,8 @@ export = function (RED: PluginAPI) {
   });
   const service = new SidebarService({
     servers: () => liveServers.values(),
+    // A deployed server is followed at once, so its first Register is in the log.
+    serverChanges: liveServerEvents,
     publish: (topic, data) => RED.comms?.publish(topic, data, false),
     models,
     maxDevices: positive(sb.maxDevices),

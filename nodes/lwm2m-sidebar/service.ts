@@ -7,10 +7,15 @@
  * (DeviceStates); live updates are coalesced into at most one message per topic per flush period, and per-device detail
  * is only pushed for the devices an editor has open ("watched", renewed by the editor, forgotten when not renewed).
  * One timer for the whole service, none per device.
+ *
+ * The log is built from the server's `traffic` events (every exchange with a device, whoever caused it: flows, this
+ * sidebar, the device itself), completed with what the other events say (a Register's object list, a notification's
+ * value, the value an operation from the sidebar read or wrote): one line per exchange.
  */
 import type { Lwm2mServer, NotificationEvent, ObservationCancelledEvent, ObserveOptions, RegistrationChanges, SendEvent } from '../../src/server/server';
 import type { ModelRegistry } from '../../src/model/registry';
 import type { Observation } from '../../src/server/observation';
+import type { TrafficEvent } from '../../src/server/traffic';
 import { Registration, registrationObjects } from '../../src/server/registration';
 import { Lwm2mError } from '../../src/errors';
 import { Lwm2mPath } from '../../src/model/path';
@@ -41,9 +46,17 @@ export const TOPIC = {
 /** Owner given to observations the sidebar starts (servers that track owners show it). */
 export const SIDEBAR_OWNER = 'lwm2m-sidebar';
 
+/** Tells when the live servers change (nodes/lib/server-node.ts `liveServerEvents`). */
+export interface ServerChanges {
+  on(event: 'added' | 'removed', listener: () => void): unknown;
+  off(event: 'added' | 'removed', listener: () => void): unknown;
+}
+
 export interface SidebarServiceOptions {
-  /** The live servers (re-read at every flush, so deploys are followed). */
+  /** The live servers (re-read when `serverChanges` says so, else at every flush, so deploys are followed). */
   servers: () => Iterable<ServerHandle>;
+  /** Change notifications of `servers`: a new server is followed at once (its first Register is logged) and polling stops. */
+  serverChanges?: ServerChanges;
   /** RED.comms.publish. */
   publish?: (topic: string, data: unknown) => void;
   /** Coalescing period of live updates (default 500 ms: at most 2 messages per second per topic). */
@@ -198,6 +211,8 @@ export interface OperationAnswer {
 const WRITE_ATTRIBUTES = ['pmin', 'pmax', 'gt', 'lt', 'st', 'epmin', 'epmax', 'edge', 'con', 'hqmax'];
 const MAX_LIMIT = 500;
 const MAX_QUERY = 256;
+/** Servers let go of whose remembered devices are kept for when they come back (a redeploy). */
+const MAX_RELEASED = 4;
 
 interface Attached {
   handle: ServerHandle;
@@ -207,7 +222,19 @@ interface Attached {
   countChanged: boolean;
   /** Observations started from the sidebar (ids). */
   mine: Set<string>;
+  /**
+   * Lines made from a server event ('registered', 'notification'...) whose `traffic` event is still to come (the server
+   * emits it right after, in the same turn of the event loop), by `endpoint \0 register|update|deregister|send|notify <id>`.
+   * Emptied at every flush, so one that never comes is not kept.
+   */
+  awaiting: Map<string, LogEntry>;
   off: () => void;
+}
+
+const MAX_AWAITING = 10_000;
+
+function awaitKey(endpoint: string, what: string): string {
+  return `${endpoint}\u0000${what}`;
 }
 
 function clip(s: string | undefined, n: number): string | undefined {
@@ -242,6 +269,15 @@ function watchKey(server: string, endpoint: string): string {
   return `${server}\u0000${endpoint}`;
 }
 
+/** LogKind of a request from the device. */
+const INCOMING_KIND = { register: 'register', update: 'update', deregister: 'deregister', send: 'send' } as const;
+const INCOMING_LABEL = { register: 'Register', update: 'Update', deregister: 'De-register', send: 'Send' } as const;
+
+/** An operation from the sidebar in flight: the log entry of its (last) exchange, once the server reported it. */
+interface PendingOperation {
+  entry?: LogEntry;
+}
+
 export class SidebarService {
   private readonly opts: SidebarServiceOptions;
   private readonly attached = new Map<string, Attached>();
@@ -253,6 +289,18 @@ export class SidebarService {
   private readonly flushMs: number;
   private readonly watchTtlMs: number;
   private readonly maxChanged: number;
+  /** Device states of servers let go of recently, by config node id (bounded). */
+  private readonly released = new Map<string, DeviceStates>();
+  /** Operations from the sidebar in flight, by the `origin` given to the server. */
+  private readonly pending = new Map<string, PendingOperation>();
+  private opSeq = 0;
+  private readonly onServersChanged = (): void => {
+    try {
+      this.reconcile();
+    } catch (err) {
+      this.opts.warn?.(`LwM2M sidebar: ${(err as Error).message}`);
+    }
+  };
 
   constructor(opts: SidebarServiceOptions) {
     this.opts = opts;
@@ -266,19 +314,24 @@ export class SidebarService {
     return this.opts.models;
   }
 
-  /** Starts the (single, unref'd) flush timer. */
+  /** Starts the (single, unref'd) flush timer and follows server changes. */
   start(): void {
     if (this.timer) return;
     this.timer = setInterval(() => this.flush(), this.flushMs);
     this.timer.unref?.();
+    this.opts.serverChanges?.on('added', this.onServersChanged);
+    this.opts.serverChanges?.on('removed', this.onServersChanged);
     this.reconcile();
   }
 
   stop(): void {
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
+    this.opts.serverChanges?.off('added', this.onServersChanged);
+    this.opts.serverChanges?.off('removed', this.onServersChanged);
     for (const a of this.attached.values()) a.off();
     this.attached.clear();
+    this.released.clear();
     this.watches.clear();
   }
 
@@ -292,13 +345,18 @@ export class SidebarService {
       const a = this.attached.get(h.id);
       if (a && a.handle.server === h.server) continue;
       if (a) a.off();
-      this.attached.set(h.id, this.attach(h, a?.states));
+      const states = a?.states ?? this.released.get(h.id);
+      this.released.delete(h.id);
+      this.attached.set(h.id, this.attach(h, states));
       this.serversChanged = true;
     }
     for (const [id, a] of this.attached) {
       if (seen.has(id)) continue;
       a.off();
       this.attached.delete(id);
+      // A redeploy closes the config node before it creates the new one (same id): keep what was remembered for it.
+      this.released.set(id, a.states);
+      if (this.released.size > MAX_RELEASED) this.released.delete(this.released.keys().next().value as string);
       this.serversChanged = true;
     }
   }
@@ -312,10 +370,16 @@ export class SidebarService {
       removed: new Set(),
       countChanged: true,
       mine: new Set(),
+      awaiting: new Map(),
       off: () => undefined,
     };
     const s = h.server;
     const rec = (ep: string, e: Omit<LogEntry, 'seq' | 't'>) => a.states.record(ep, this.now(), e);
+    /** A line whose traffic event follows. */
+    const awaitTraffic = (ep: string, what: string, e: LogEntry) => {
+      if (a.awaiting.size >= MAX_AWAITING) a.awaiting.clear();
+      a.awaiting.set(awaitKey(ep, what), e);
+    };
     const changed = (ep: string) => {
       a.changed.add(ep);
       a.removed.delete(ep);
@@ -326,19 +390,19 @@ export class SidebarService {
       a.countChanged = true;
     };
     const onRegistered = (reg: Registration) => {
-      rec(reg.endpoint, { dir: 'in', kind: 'register', render: () => registerText(reg) });
+      awaitTraffic(reg.endpoint, 'register', rec(reg.endpoint, { dir: 'in', kind: 'register', render: () => registerText(reg) }));
       changed(reg.endpoint);
       a.countChanged = true;
       this.checkModels(a, reg);
     };
     const onUpdated = (reg: Registration, changes: RegistrationChanges) => {
       const keys = Object.keys(changes ?? {});
-      rec(reg.endpoint, { dir: 'in', kind: 'update', text: keys.length ? `Update (${keys.join(', ')} changed)` : 'Update' });
+      awaitTraffic(reg.endpoint, 'update', rec(reg.endpoint, { dir: 'in', kind: 'update', text: keys.length ? `Update (${keys.join(', ')} changed)` : 'Update' }));
       changed(reg.endpoint);
       if (changes && 'objectLinks' in changes) this.checkModels(a, reg);
     };
     const onDeregistered = (reg: Registration) => {
-      rec(reg.endpoint, { dir: 'in', kind: 'deregister', text: 'De-register' });
+      awaitTraffic(reg.endpoint, 'deregister', rec(reg.endpoint, { dir: 'in', kind: 'deregister', text: 'De-register' }));
       gone(reg.endpoint);
     };
     const onExpired = (reg: Registration) => {
@@ -358,17 +422,18 @@ export class SidebarService {
       const now = this.now();
       const st = a.states.touch(ep, now);
       this.learn(st, ev.records, now);
-      a.states.record(ep, now, {
+      awaitTraffic(ep, `notify ${ev.observation.id}`, a.states.record(ep, now, {
         dir: 'in', kind: 'notify', path: ev.observation.paths.join(','), code: ev.sequence !== undefined ? `#${ev.sequence}` : undefined,
         value: ev.records.length === 1 ? ev.records[0].value : ev.value,
-      });
+      }));
     };
     const onSend = (ev: SendEvent) => {
       const ep = ev.registration.endpoint;
       const now = this.now();
       this.learn(a.states.touch(ep, now), ev.records, now);
-      a.states.record(ep, now, { dir: 'in', kind: 'send', path: '/dp', value: ev.value });
+      awaitTraffic(ep, 'send', a.states.record(ep, now, { dir: 'in', kind: 'send', path: '/dp', value: ev.value }));
     };
+    const onTraffic = (ev: TrafficEvent) => this.traffic(a, ev);
     const onObservationCancelled = (ev: ObservationCancelledEvent) => {
       a.mine.delete(ev.observation.id);
       rec(ev.registration.endpoint, { dir: 'event', kind: 'observe-cancelled', path: ev.observation.paths.join(','), text: ev.reason });
@@ -376,7 +441,7 @@ export class SidebarService {
     const table: Array<[string, (...args: never[]) => void]> = [
       ['registered', onRegistered], ['updated', onUpdated], ['deregistered', onDeregistered], ['expired', onExpired],
       ['sleeping', onSleeping], ['awake', onAwake], ['notification', onNotification], ['send', onSend],
-      ['observationCancelled', onObservationCancelled],
+      ['observationCancelled', onObservationCancelled], ['traffic', onTraffic],
     ];
     const emitter = s as unknown as NodeJS.EventEmitter;
     for (const [ev, fn] of table) emitter.on(ev, fn as (...args: unknown[]) => void);
@@ -391,6 +456,55 @@ export class SidebarService {
       }, () => undefined);
     }
     return a;
+  }
+
+  /**
+   * One exchange with a device, from the server. A request to the device gets its line (completed by operate() when the
+   * sidebar asked); a request from the device or a notification completes the line its own event just made (the server
+   * emits `traffic` right after 'registered', 'notification'...), or gets one when there was none (a refused Update, a
+   * notification that could not be decoded).
+   */
+  private traffic(a: Attached, ev: TrafficEvent): void {
+    const ep = ev.endpoint;
+    if (ep === undefined) return;
+    const now = this.now();
+    if (ev.direction === 'out') {
+      const failed = ev.error !== undefined || (ev.code !== undefined && !ev.code.startsWith('2.'));
+      const e = a.states.record(ep, now, {
+        dir: 'out', kind: failed ? 'error' : 'request', op: ev.operation, path: ev.path, code: ev.code,
+        text: ev.error, traffic: ev,
+      });
+      if (ev.code !== undefined) a.states.touch(ep, now).lastSeen = now;
+      const op = ev.origin !== undefined ? this.pending.get(ev.origin) : undefined;
+      if (op) {
+        e.by = 'sidebar';
+        op.entry = e;
+      }
+      return;
+    }
+    const what = ev.kind === 'notification' ? `notify ${ev.observationId}` : ev.operation;
+    if (what !== undefined && a.awaiting.size > 0) {
+      const key = awaitKey(ep, what);
+      const line = a.awaiting.get(key);
+      if (line) {
+        a.awaiting.delete(key);
+        line.traffic = ev;
+        if (line.code === undefined) line.code = ev.code;
+        return;
+      }
+    }
+    // Nothing to show it with: a refused Register of a device that is not registered.
+    if (!a.states.get(ep) && !a.handle.server.getRegistration(ep)) return;
+    const ok = ev.code.startsWith('2.');
+    if (ev.kind === 'notification') {
+      a.states.record(ep, now, { dir: 'in', kind: ok ? 'notify' : 'error', op: ok ? undefined : 'notify', path: ev.paths.join(','), code: ev.code, text: ok ? 'not decoded' : '', traffic: ev });
+      return;
+    }
+    const label = ev.operation ? INCOMING_LABEL[ev.operation] : `${ev.method} ${ev.path}`;
+    a.states.record(ep, now, {
+      dir: 'in', kind: ok && ev.operation ? INCOMING_KIND[ev.operation] : 'error', path: ev.path, code: ev.code,
+      text: ok ? label : `${label} refused`, traffic: ev,
+    });
   }
 
   /** Remembers the values a message carried. */
@@ -608,7 +722,8 @@ export class SidebarService {
 
   /** Publishes what changed since the last flush (called by the timer; public for tests). */
   flush(): void {
-    this.reconcile();
+    // Polling is the fallback when nobody tells us of server changes.
+    if (!this.opts.serverChanges) this.reconcile();
     const publish = this.opts.publish;
     const now = this.now();
     if (this.serversChanged) {
@@ -616,6 +731,8 @@ export class SidebarService {
       publish?.(TOPIC.servers, { servers: this.listServers() });
     }
     for (const a of this.attached.values()) {
+      // A traffic event follows its server event in the same turn of the event loop; what is left never comes.
+      a.awaiting.clear();
       if (a.changed.size === 0 && a.removed.size === 0 && !a.countChanged) continue;
       const msg: Record<string, unknown> = { server: a.handle.id, total: a.handle.server.store.size };
       if (a.changed.size + a.removed.size > this.maxChanged) {
@@ -670,7 +787,9 @@ export class SidebarService {
   // ---------------------------------------------------------------------------------------------- operations
 
   /**
-   * Runs an operation on a device for the editor and records it in the device's log.
+   * Runs an operation on a device for the editor. Its exchanges reach the device's log through the server's `traffic`
+   * events (marked "by sidebar"); this completes the line with what the answer meant (the value read, the value
+   * written...), or adds one when nothing was sent.
    * @throws {SidebarInputError} for a request that cannot be sent; the library's errors (timeouts, CoAP error codes...)
    */
   async operate(serverId: unknown, endpoint: unknown, body: unknown): Promise<OperationAnswer> {
@@ -692,6 +811,20 @@ export class SidebarService {
     const s = a.handle.server;
     const registry = a.handle.registry;
     const rec = (e: Omit<LogEntry, 'seq' | 't'>) => a.states.record(ep, this.now(), e);
+    const origin = `${SIDEBAR_OWNER}#${++this.opSeq}`;
+    const o = { origin };
+    const pending: PendingOperation = {};
+    let requestText = '';
+    /** What the answer meant, on the line of the operation's (last) exchange; its own line when nothing was sent. */
+    const done = (e: { code?: string; text?: string; value?: unknown }): void => {
+      const x = pending.entry;
+      if (!x) {
+        rec({ dir: 'in', kind: 'response', op, path: p, ...e });
+        return;
+      }
+      if (e.value !== undefined) x.value = e.value;
+      else x.text = e.text ?? requestText;
+    };
     const typeOf = (rp: Lwm2mPath): ResourceType => {
       const def = rp.resourceId !== undefined ? registry.getResource(rp.objectId!, rp.resourceId) : undefined;
       if (def) return def.type;
@@ -704,13 +837,12 @@ export class SidebarService {
 
     // Requests are validated before anything is logged or sent.
     let run: () => Promise<OperationAnswer>;
-    let requestText = '';
     switch (op) {
       case 'read':
         run = async () => {
-          const r = await s.read(ep, path);
+          const r = await s.read(ep, path, o);
           this.learn(a.states.touch(ep, this.now()), r.records, this.now());
-          rec({ dir: 'in', kind: 'response', op, path: p, code: r.code, value: r.records.length === 1 ? r.records[0].value : r.value });
+          done({ code: r.code, value: r.records.length === 1 ? r.records[0].value : r.value });
           return { op, path: p, code: r.code, format: formatName(r.format), values: recordsToWire(r.records) };
         };
         break;
@@ -736,10 +868,10 @@ export class SidebarService {
         }
         requestText = `${shortText(value)}${target !== path ? ` (instance ${target.resourceInstanceId}${writePath === path ? ', replacing the resource' : ''})` : ''}`;
         run = async () => {
-          const r = await s.write(ep, writePath, payload, { replace: true });
+          const r = await s.write(ep, writePath, payload, { replace: true, origin });
           const now = this.now();
           a.states.touch(ep, now).setValue(target.toString(), value, now);
-          rec({ dir: 'in', kind: 'response', op, path: p, code: r.code });
+          done({ code: r.code });
           return { op, path: p, code: r.code, format: formatName(r.format), values: { [target.toString()]: toWire(value) } };
         };
         break;
@@ -750,8 +882,8 @@ export class SidebarService {
         if (req.args !== undefined && typeof req.args !== 'string') throw new SidebarInputError(`${what}: execute arguments must be text, e.g. 0='on',1`);
         requestText = args ?? '';
         run = async () => {
-          const r = await s.execute(ep, path, args);
-          rec({ dir: 'in', kind: 'response', op, path: p, code: r.code });
+          const r = await s.execute(ep, path, args, o);
+          done({ code: r.code });
           return { op, path: p, code: r.code };
         };
         break;
@@ -763,11 +895,11 @@ export class SidebarService {
             rec({ dir: 'event', kind: 'response', op, path: p, text: `already observed${existing.sidebar ? ' from the sidebar' : ' by a flow'}: its notifications update the values` });
             return { op, path: p, already: true, observation: existing };
           }
-          const opts = { owner: SIDEBAR_OWNER } as ObserveOptions;
+          const opts: ObserveOptions = { owner: SIDEBAR_OWNER, origin };
           const r = await s.observe(ep, path, opts);
           a.mine.add(r.id);
           this.learn(a.states.touch(ep, this.now()), r.records, this.now());
-          rec({ dir: 'in', kind: 'response', op, path: p, code: r.code, value: r.records.length === 1 ? r.records[0].value : r.value });
+          done({ code: r.code, value: r.records.length === 1 ? r.records[0].value : r.value });
           const view: ObservationView = { id: r.id, paths: [...r.paths], composite: r.composite, createdAt: r.createdAt, sidebar: true };
           return { op, path: p, code: r.code, format: formatName(r.format), values: recordsToWire(r.records), observation: view };
         };
@@ -793,9 +925,9 @@ export class SidebarService {
       case 'discover':
         if (path.isRoot()) throw new SidebarInputError(`${what}: Discover targets an object, an instance or a resource`);
         run = async () => {
-          const r = await s.discover(ep, path);
+          const r = await s.discover(ep, path, o);
           const links = r.entries.slice(0, 2000).map((e) => ({ path: e.path.toString(), attributes: { ...e.attributes } as Record<string, unknown> }));
-          rec({ dir: 'in', kind: 'response', op, path: p, code: r.code, text: links.map((l) => l.path + Object.entries(l.attributes).map(([k, v]) => `;${k}${v === true ? '' : '=' + String(v)}`).join('')).join(',') });
+          done({ code: r.code, text: links.map((l) => l.path + Object.entries(l.attributes).map(([k, v]) => `;${k}${v === true ? '' : '=' + String(v)}`).join('')).join(',') });
           return { op, path: p, code: r.code, links };
         };
         break;
@@ -818,8 +950,8 @@ export class SidebarService {
         if (Object.keys(attrs).length === 0) throw new SidebarInputError(`${what}: no attribute to write`);
         requestText = Object.entries(attrs).map(([k, v]) => (v === null ? k : `${k}=${v}`)).join('&');
         run = async () => {
-          const r = await s.writeAttributes(ep, path, attrs);
-          rec({ dir: 'in', kind: 'response', op, path: p, code: r.code });
+          const r = await s.writeAttributes(ep, path, attrs, o);
+          done({ code: r.code });
           return { op, path: p, code: r.code };
         };
         break;
@@ -841,11 +973,11 @@ export class SidebarService {
         }
         requestText = `${instanceId !== undefined ? `instance ${instanceId} ` : ''}${shortText(Object.fromEntries(Object.entries(values).map(([k, v]) => [k, toWire(v)])))}`;
         run = async () => {
-          const r = await s.create(ep, path, values, instanceId);
+          const r = await s.create(ep, path, values, instanceId, o);
           const now = this.now();
           const st = a.states.touch(ep, now);
           for (const [k, v] of Object.entries(values)) st.setValue(`${r.path}/${k}`, v, now);
-          rec({ dir: 'in', kind: 'response', op, path: p, code: r.code, text: `created ${r.path}` });
+          done({ code: r.code, text: `created ${r.path}` });
           return { op, path: p, code: r.code, instanceId: r.instanceId };
         };
         break;
@@ -853,20 +985,30 @@ export class SidebarService {
       case 'delete':
         if (!path.isInstance()) throw new SidebarInputError(`${what}: Delete targets an object instance /O/I`);
         run = async () => {
-          const r = await s.delete(ep, path);
+          const r = await s.delete(ep, path, o);
           a.states.get(ep)?.dropValuesUnder(p);
-          rec({ dir: 'in', kind: 'response', op, path: p, code: r.code });
+          done({ code: r.code });
           return { op, path: p, code: r.code };
         };
         break;
     }
-    rec({ dir: 'out', kind: 'request', op, path: p, text: requestText });
+    this.pending.set(origin, pending);
     try {
       return await run!();
     } catch (err) {
       const e = err as Error & { code?: string };
-      rec({ dir: 'event', kind: 'error', op, path: p, code: typeof e.code === 'string' ? e.code : undefined, text: e.message ?? String(err) });
+      const text = e.message ?? String(err);
+      const x = pending.entry;
+      if (x) {
+        // The exchange's line (its CoAP code, or none after a timeout) says why.
+        x.kind = 'error';
+        x.text = text;
+      } else {
+        rec({ dir: 'event', kind: 'error', op, path: p, code: typeof e.code === 'string' ? e.code : undefined, text });
+      }
       throw err;
+    } finally {
+      this.pending.delete(origin);
     }
   }
 }

@@ -24,6 +24,9 @@ export {
   Lwm2mError, CoapResponseError, TimeoutError, CancelledError, InvalidPathError, DecodeError, EncodeError, UnsupportedFormatError,
 } from '../errors';
 export type { OperationOptions } from './requests/context';
+export type {
+  TrafficEvent, OutgoingTraffic, IncomingTraffic, NotificationTraffic, OutgoingOperation, IncomingOperation,
+} from './traffic';
 export type { ReadResult } from './requests/read';
 export type { WriteOptions, WriteResult } from './requests/write';
 export type { ExecuteArgs, ExecuteResult } from './requests/execute';

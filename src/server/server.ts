@@ -37,6 +37,7 @@ import { CompositeWriteResult, writeComposite } from './requests/write-composite
 import { observe, ObserveAnswer } from './requests/observe';
 import { observeComposite } from './requests/observe-composite';
 import { cancelObserveActive } from './requests/cancel-observe';
+import { IncomingOperation, IncomingTraffic, NotificationTraffic, OutgoingOperation, OutgoingTraffic, shortError, TrafficEvent } from './traffic';
 
 /** A CoAP endpoint the server listens on, with how devices reaching it are secured. */
 export interface EndpointEntry {
@@ -133,6 +134,11 @@ export interface Lwm2mServerEvents {
   observationCancelled: (event: ObservationCancelledEvent) => void;
   /** Something went wrong that is not the caller's: a store write failed, a notification could not be decoded... */
   warning: (err: Error) => void;
+  /**
+   * One exchange with a device (traffic.ts): a request to it when it ends, a request from it (Register, Update,
+   * De-register, Send) once answered, a notification. Built only while this event has listeners.
+   */
+  traffic: (event: TrafficEvent) => void;
 }
 
 /** An established observation and the first value. */
@@ -160,6 +166,8 @@ export interface ServerStats {
   observations: number;
   expiryEntries: number;
   queue: { devices: number; queued: number; timers: number };
+  /** `traffic` events built since the server was created (0 while nobody listens to them). */
+  trafficEvents: number;
   /** Per endpoint, the transport's own counters when it has a `stats()` (UdpCoapEndpoint does). */
   transports: Record<string, Record<string, number> | undefined>;
 }
@@ -232,6 +240,7 @@ export class Lwm2mServer extends EventEmitter {
   private expiry: DeadlineQueue<string>;
   private queue: RequestQueue;
   private state: 'new' | 'starting' | 'started' | 'closing' | 'closed' = 'new';
+  private trafficEvents = 0;
 
   constructor(opts: Lwm2mServerOptions = {}) {
     super();
@@ -398,6 +407,7 @@ export class Lwm2mServer extends EventEmitter {
       observations: this.store.observationCount,
       expiryEntries: this.expiry.size,
       queue: this.queue.stats(),
+      trafficEvents: this.trafficEvents,
       transports: Object.fromEntries([...this.transports.values()].map((t) => {
         const ep = t.endpoint as CoapEndpoint & { stats?: () => object };
         return [t.name, typeof ep.stats === 'function' ? { ...ep.stats() } as Record<string, number> : undefined];
@@ -468,6 +478,36 @@ export class Lwm2mServer extends EventEmitter {
   }
 
   private handleRequest(req: CoapRequest, t: Transport): CoapResponse {
+    if (this.listenerCount('traffic') === 0) return this.dispatch(req, t);
+    // Who is talking is looked up before the request is handled (a De-register removes the registration).
+    const p = req.path;
+    let endpoint: string | undefined;
+    let operation: IncomingOperation | undefined;
+    if (p[0] === 'rd' && p.length === 1) {
+      const ep = req.query.find((q) => q.startsWith('ep='));
+      endpoint = ep === undefined ? undefined : ep.slice(3);
+      if (req.method === 'POST') operation = 'register';
+    } else if (p[0] === 'rd' && p.length === 2) {
+      endpoint = this.store.getById(p[1])?.endpoint;
+      operation = req.method === 'POST' ? 'update' : req.method === 'DELETE' ? 'deregister' : undefined;
+    } else if (p.length === 1 && p[0] === 'dp') {
+      endpoint = this.store.getByAddress(req.peer.address, req.peer.port, t.name)?.endpoint;
+      if (req.method === 'POST') operation = 'send';
+    }
+    const res = this.dispatch(req, t);
+    const ev: IncomingTraffic = {
+      kind: 'request', direction: 'in', endpoint, operation, method: req.method, path: '/' + p.join('/'),
+      format: req.contentFormat, size: req.payload.length, code: res.code, answerSize: res.payload?.length ?? 0,
+      address: req.peer.address, port: req.peer.port, time: Date.now(),
+    };
+    if (req.query.length > 0) ev.query = req.query;
+    this.trafficEvents++;
+    // After the event the request caused ('registered'...), which was scheduled first.
+    this.later(() => this.emit('traffic', ev));
+    return res;
+  }
+
+  private dispatch(req: CoapRequest, t: Transport): CoapResponse {
     if (this.state !== 'started') return reply('5.03', 'server is not running');
     const p = req.path;
     try {
@@ -704,6 +744,7 @@ export class Lwm2mServer extends EventEmitter {
     if (reg.identity !== res.peer.identity) return false;
     if (reg.queueMode) this.queue.touch(reg.endpoint);
     if (!res.code.startsWith('2.')) {
+      this.notificationTraffic(reg, obs, res);
       // RFC 7641 3.2: an error notification ends the observation.
       this.store.removeObservation(token);
       this.transports.get(reg.transport)?.endpoint.forgetToken(Buffer.from(token, 'hex'));
@@ -717,6 +758,7 @@ export class Lwm2mServer extends EventEmitter {
       records = decode(format, res.payload, { registry: this.registry, path });
     } catch (err) {
       if (err instanceof Lwm2mError) {
+        this.notificationTraffic(reg, obs, res);
         this.warn(new DecodeError(format, `${reg.endpoint} notification for ${obs.paths.join(',')}: ${err.message}`, { cause: err }));
         return true;
       }
@@ -724,7 +766,19 @@ export class Lwm2mServer extends EventEmitter {
     }
     const value = obs.composite ? recordsToPathMap(records) : recordsToTree(path, records);
     this.safeEmit('notification', { registration: reg, observation: obs, value, records, format, sequence: res.observe });
+    // After 'notification', so a log can complete the entry it just made.
+    this.notificationTraffic(reg, obs, res);
     return true;
+  }
+
+  private notificationTraffic(reg: Registration, obs: Observation, res: ReceivedResponse): void {
+    if (this.listenerCount('traffic') === 0) return;
+    const ev: NotificationTraffic = {
+      kind: 'notification', direction: 'in', endpoint: reg.endpoint, observationId: obs.id, paths: obs.paths, code: res.code,
+      format: res.contentFormat, size: res.payload.length, sequence: res.observe, time: Date.now(),
+    };
+    this.trafficEvents++;
+    this.safeEmit('traffic', ev);
   }
 
   // ------------------------------------------------------------------------------------------------ device management
@@ -733,30 +787,45 @@ export class Lwm2mServer extends EventEmitter {
     if (this.state !== 'started') throw new ServerStateError(this.state === 'new' ? 'server is not started' : `server is ${this.state}`);
   }
 
-  private context(endpoint: string, opts: OperationOptions = {}): RequestContext {
+  private context(endpoint: string, operation: OutgoingOperation, opts: OperationOptions = {}): RequestContext {
     this.requireStarted();
     const registration = this.store.getByEndpoint(endpoint);
     if (!registration) throw new UnknownEndpointError(endpoint);
     return {
       registration,
       registry: this.registry,
-      send: (req, what, ropts) => this.sendToDevice(endpoint, req, what, ropts, opts),
+      send: (req, what, ropts) => this.sendToDevice(endpoint, operation, req, what, ropts, opts),
     };
   }
 
-  private sendToDevice(endpoint: string, req: OutgoingRequest, what: string, ropts: RequestOptions | undefined, opts: OperationOptions & { queueTimeoutMs?: number }): Promise<ReceivedResponse> {
+  private sendToDevice(
+    endpoint: string, operation: OutgoingOperation, req: OutgoingRequest, what: string, ropts: RequestOptions | undefined,
+    opts: OperationOptions & { queueTimeoutMs?: number },
+  ): Promise<ReceivedResponse> {
     const reg = this.store.getByEndpoint(endpoint);
     if (!reg) return Promise.reject(new UnknownEndpointError(endpoint));
+    let sent = false;
     const run = (): Promise<ReceivedResponse> => {
       const current = this.store.getByEndpoint(endpoint);
       if (!current) return Promise.reject(new CancelledError(`${what} (device deregistered)`));
-      return this.transmit(current, req, what, ropts);
+      sent = true;
+      return this.transmit(current, operation, req, what, ropts, opts.origin);
     };
-    if (reg.queueMode) return this.queue.submit(endpoint, what, run, opts.queueTimeoutMs);
-    return run();
+    if (!reg.queueMode) return run();
+    if (this.listenerCount('traffic') === 0) return this.queue.submit(endpoint, what, run, opts.queueTimeoutMs);
+    // A request that never leaves the queue (queue timeout, queue full, device gone) is reported too; those that were
+    // sent are reported by transmit().
+    const queuedAt = performance.now();
+    return this.queue.submit(endpoint, what, run, opts.queueTimeoutMs).catch((err: unknown) => {
+      if (!sent) this.outgoingTraffic(endpoint, operation, req, queuedAt, undefined, err, what, opts.origin);
+      throw err;
+    });
   }
 
-  private async transmit(reg: Registration, req: OutgoingRequest, what: string, ropts?: RequestOptions): Promise<ReceivedResponse> {
+  private async transmit(
+    reg: Registration, operation: OutgoingOperation, req: OutgoingRequest, what: string, ropts: RequestOptions | undefined,
+    origin: string | undefined,
+  ): Promise<ReceivedResponse> {
     const t = this.transports.get(reg.transport);
     if (!t) throw new ServerStateError(`${what}: the device registered on endpoint "${reg.transport}", which this server does not have`);
     const rel = typeof req.path === 'string' ? req.path.split('/').filter(Boolean) : req.path;
@@ -766,60 +835,90 @@ export class Lwm2mServer extends EventEmitter {
     const timeoutMs = req.timeoutMs ?? this.requestTimeoutMs;
     const out: OutgoingRequest = { ...req, path: root.length ? [...root, ...rel] : rel };
     if (timeoutMs !== undefined) out.timeoutMs = timeoutMs;
+    const startedAt = performance.now();
     let res: ReceivedResponse;
     try {
       res = await t.endpoint.request(peer, out, ropts);
     } catch (err) {
-      if (err instanceof TimeoutError) throw new TimeoutError(what, timeoutMs ?? err.timeoutMs);
-      throw err;
+      const e = err instanceof TimeoutError ? new TimeoutError(what, timeoutMs ?? err.timeoutMs) : err;
+      this.outgoingTraffic(reg.endpoint, operation, req, startedAt, undefined, e, what, origin);
+      throw e;
     }
     if (reg.queueMode) this.queue.touch(reg.endpoint);
+    // Emitted before the caller's continuation runs, so a caller that tagged its call (`origin`) sees it first.
+    this.outgoingTraffic(reg.endpoint, operation, req, startedAt, res, undefined, what, origin);
     return res;
+  }
+
+  private outgoingTraffic(
+    endpoint: string, operation: OutgoingOperation, req: OutgoingRequest, startedAt: number, res: ReceivedResponse | undefined,
+    err: unknown, what: string, origin: string | undefined,
+  ): void {
+    if (this.listenerCount('traffic') === 0) return;
+    const segs = typeof req.path === 'string' ? req.path.split('/').filter(Boolean) : req.path;
+    const ev: OutgoingTraffic = {
+      kind: 'request', direction: 'out', endpoint, operation, method: req.method, path: '/' + segs.join('/'),
+      size: req.payload?.length ?? 0, durationMs: Math.max(0, performance.now() - startedAt), time: Date.now(),
+    };
+    if (req.query !== undefined && req.query.length > 0) ev.query = req.query;
+    if (req.observe !== undefined) ev.observe = req.observe;
+    if (req.accept !== undefined) ev.accept = req.accept;
+    if (req.contentFormat !== undefined) ev.format = req.contentFormat;
+    if (res) {
+      ev.code = res.code;
+      if (res.contentFormat !== undefined) ev.answerFormat = res.contentFormat;
+      ev.answerSize = res.payload.length;
+    } else {
+      ev.error = shortError(err, what);
+    }
+    if (origin !== undefined) ev.origin = origin;
+    this.trafficEvents++;
+    this.safeEmit('traffic', ev);
   }
 
   /** Read (GET) a path: `{ value, records, format, code }`. */
   read(endpoint: string, path: string | Lwm2mPath, opts?: OperationOptions): Promise<ReadResult> {
-    return this.call(() => read(this.context(endpoint, opts), Lwm2mPath.from(path), opts));
+    return this.call(() => read(this.context(endpoint, 'read', opts), Lwm2mPath.from(path), opts));
   }
 
   /** Write a value or a tree: PUT (replace) or POST (partial update, the default for an object instance). */
   write(endpoint: string, path: string | Lwm2mPath, value: unknown, opts?: WriteOptions): Promise<WriteResult> {
-    return this.call(() => write(this.context(endpoint, opts), Lwm2mPath.from(path), value, opts));
+    return this.call(() => write(this.context(endpoint, 'write', opts), Lwm2mPath.from(path), value, opts));
   }
 
   /** Execute a resource, with optional arguments (`0='abc',1` or `{ 0: 'abc', 1: null }`). */
   execute(endpoint: string, path: string | Lwm2mPath, args?: ExecuteArgs, opts?: OperationOptions): Promise<ExecuteResult> {
-    return this.call(() => execute(this.context(endpoint, opts), Lwm2mPath.from(path), args, opts));
+    return this.call(() => execute(this.context(endpoint, 'execute', opts), Lwm2mPath.from(path), args, opts));
   }
 
   /** Create an object instance; resolves with its id. */
   create(endpoint: string, objectPath: string | Lwm2mPath | number, values: unknown, instanceId?: number, opts?: OperationOptions): Promise<CreateResult> {
-    return this.call(() => create(this.context(endpoint, opts), Lwm2mPath.from(typeof objectPath === 'number' ? [objectPath] : objectPath), values, instanceId, opts));
+    return this.call(() => create(this.context(endpoint, 'create', opts), Lwm2mPath.from(typeof objectPath === 'number' ? [objectPath] : objectPath), values, instanceId, opts));
   }
 
   /** Delete an object instance. */
   delete(endpoint: string, path: string | Lwm2mPath, opts?: OperationOptions): Promise<DeleteResult> {
-    return this.call(() => deleteInstance(this.context(endpoint, opts), Lwm2mPath.from(path), opts));
+    return this.call(() => deleteInstance(this.context(endpoint, 'delete', opts), Lwm2mPath.from(path), opts));
   }
 
   /** Discover: the links (paths and attributes) below a path. */
   discover(endpoint: string, path: string | Lwm2mPath, opts?: OperationOptions): Promise<DiscoverResult> {
-    return this.call(() => discover(this.context(endpoint, opts), Lwm2mPath.from(path), opts));
+    return this.call(() => discover(this.context(endpoint, 'discover', opts), Lwm2mPath.from(path), opts));
   }
 
   /** Write-Attributes: `{ pmin: 10, pmax: 60, gt: null }` (null removes an attribute). */
   writeAttributes(endpoint: string, path: string | Lwm2mPath, attrs: NotificationAttributes, opts?: OperationOptions): Promise<WriteAttributesResult> {
-    return this.call(() => writeAttributes(this.context(endpoint, opts), Lwm2mPath.from(path), attrs, opts));
+    return this.call(() => writeAttributes(this.context(endpoint, 'write-attributes', opts), Lwm2mPath.from(path), attrs, opts));
   }
 
   /** Read-Composite (1.1+): `{ value: { '/3/0/0': ..., '/1/0/1': ... } }`. */
   readComposite(endpoint: string, paths: Array<string | Lwm2mPath>, opts?: OperationOptions): Promise<CompositeReadResult> {
-    return this.call(() => readComposite(this.context(endpoint, opts), paths, opts));
+    return this.call(() => readComposite(this.context(endpoint, 'read-composite', opts), paths, opts));
   }
 
   /** Write-Composite (1.1+): `{ '/3/0/14': '+02', '/1/0/1': 300 }`. */
   writeComposite(endpoint: string, valuesByPath: Record<string, unknown>, opts?: OperationOptions): Promise<CompositeWriteResult> {
-    return this.call(() => writeComposite(this.context(endpoint, opts), valuesByPath, opts));
+    return this.call(() => writeComposite(this.context(endpoint, 'write-composite', opts), valuesByPath, opts));
   }
 
   /**
@@ -828,9 +927,9 @@ export class Lwm2mServer extends EventEmitter {
    */
   observe(endpoint: string, pathOrPaths: string | Lwm2mPath | Array<string | Lwm2mPath>, opts: ObserveOptions = {}): Promise<ObserveResult> {
     return this.call(async () => {
-      const ctx = this.context(endpoint, opts);
       const list = Array.isArray(pathOrPaths) ? pathOrPaths : [pathOrPaths];
       const composite = opts.composite === true || list.length !== 1;
+      const ctx = this.context(endpoint, composite ? 'observe-composite' : 'observe', opts);
       const token = randomBytes(8);
       const hex = tokenHex(token);
       const onNotification = (res: ReceivedResponse): void => {
@@ -895,7 +994,7 @@ export class Lwm2mServer extends EventEmitter {
         this.forget(reg, o.token);
       }
       if (opts.active) {
-        const ctx = this.context(endpoint, opts);
+        const ctx = this.context(endpoint, 'cancel-observe', opts);
         for (const o of matches) await cancelObserveActive(ctx, o, opts);
       }
       return matches;

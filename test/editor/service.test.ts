@@ -5,6 +5,7 @@
  */
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { EventEmitter } from 'events';
 import { Lwm2mServer, MemoryRegistrationStore, Registration } from '../../src/server';
 import { Lwm2mClient } from '../../src/client';
 import { ModelRegistry } from '../../src/model/registry';
@@ -80,7 +81,12 @@ describe('sidebar service with a real server and client', () => {
     const dev = det.objects.find((o) => o.id === 3)!;
     assert.equal(dev.name, 'Device');
     assert.equal(dev.resources.find((r) => r.id === 4)!.operations, 'E');
-    assert.ok(det.log.some((e) => e.kind === 'register' && e.dir === 'in'), 'Register is in the log');
+    const registers = det.log.filter((e) => e.kind === 'register');
+    assert.equal(registers.length, 1, 'one line for the Register');
+    assert.equal(registers[0].dir, 'in');
+    assert.equal(registers[0].code, '2.01', 'completed by the traffic event');
+    assert.match(registers[0].text, /lwm2m=1\.1 .*<\/3303\/0>/);
+    assert.match(registers[0].info!, /^\d+ B link$/);
     assert.equal(det.device.registrationId, server.getRegistration(ep)!.id);
     assert.throws(() => service.device('srv1', 'no-such-device'), SidebarNotFoundError);
   });
@@ -96,8 +102,27 @@ describe('sidebar service with a real server and client', () => {
     assert.equal(det.values['/3303/0/5700'].v, 21.5);
     assert.equal(det.values['/3/0/1'].v, 'FW-1');
     const log = det.log.filter((e) => e.path === '/3303/0/5700');
-    assert.deepEqual(log.map((e) => `${e.dir} ${e.kind}`), ['out request', 'in response']);
-    assert.equal(log[1].text, '21.5');
+    assert.deepEqual(log.map((e) => `${e.dir} ${e.kind} ${e.op} ${e.code}`), ['out request read 2.05'], 'one line per exchange');
+    assert.equal(log[0].text, '21.5', 'the value read');
+    assert.match(log[0].info!, /got \d+ B \S+ · [\d.]+ ms · by sidebar$/);
+  });
+
+  test('operations by a flow (the server called directly) are in the log too', async () => {
+    const before = service.log('srv1', ep).at(-1)?.seq ?? 0;
+    const r = await server.read(ep, '/3/0/9');
+    assert.equal(r.value, 87);
+    await server.write(ep, '/3311/0/5851', 42);
+    await assert.rejects(server.read(ep, '/3/0/77'), /4\.04/);
+    const log = service.log('srv1', ep, before);
+    assert.deepEqual(log.map((e) => `${e.dir} ${e.kind} ${e.op} ${e.path} ${e.code}`), [
+      'out request read /3/0/9 2.05',
+      'out request write /3311/0/5851 2.04',
+      'out error read /3/0/77 4.04',
+    ]);
+    assert.ok(log.every((e) => !/by sidebar/.test(e.info ?? '')), 'not marked as the sidebar\'s');
+    assert.match(log[0].info!, /^got \d+ B \S+ · [\d.]+ ms$/);
+    assert.match(log[1].info!, /^sent \d+ B \S+ · got 0 B · [\d.]+ ms$/);
+    assert.equal(log[0].text, '', 'the sidebar does not decode what flows read');
   });
 
   test('write: the form text is typed from the model and reaches the device', async () => {
@@ -107,6 +132,9 @@ describe('sidebar service with a real server and client', () => {
     await service.operate('srv1', ep, { op: 'write', path: '/3311/0/5850', value: 'false' });
     assert.equal(client.get('/3311/0/5850'), false);
     assert.equal(service.device('srv1', ep).values['/3311/0/5851'].v, 75);
+    const line = service.log('srv1', ep).filter((e) => e.path === '/3311/0/5851').at(-1)!;
+    assert.equal(`${line.dir} ${line.op} ${line.code} ${line.text}`, 'out write 2.04 75', 'the value written, on the exchange\'s line');
+    assert.match(line.info!, /^sent \d+ B \S+ · got 0 B · [\d.]+ ms · by sidebar$/);
   });
 
   test('bad requests are refused before anything is sent or logged', async () => {
@@ -129,9 +157,13 @@ describe('sidebar service with a real server and client', () => {
     assert.ok(err instanceof Lwm2mError);
     assert.equal(err.code, 'COAP_4.04');
     assert.equal(statusOf(err), 502);
-    const last = service.log('srv1', ep).at(-1)!;
-    assert.equal(last.kind, 'error');
-    assert.equal(last.code, 'COAP_4.04');
+    const log = service.log('srv1', ep).filter((e) => e.path === '/3304/0');
+    assert.equal(log.length, 1, 'one line: the exchange, marked as failed');
+    assert.equal(log[0].kind, 'error');
+    assert.equal(log[0].dir, 'out');
+    assert.equal(log[0].code, '4.04');
+    assert.match(log[0].text, /4\.04 Not Found/);
+    assert.match(log[0].info!, /by sidebar$/);
   });
 
   test('execute with arguments', async () => {
@@ -154,7 +186,13 @@ describe('sidebar service with a real server and client', () => {
     published.length = 0;
     client.set('/3303/0/5700', 23.25);
     await waitFor(() => service.device('srv1', ep).values['/3303/0/5700'].v === 23.25, 5000, 'notification');
-    assert.ok(service.log('srv1', ep).some((e) => e.kind === 'notify' && e.path === '/3303/0/5700' && e.text === '23.25'));
+    const notes = service.log('srv1', ep).filter((e) => e.kind === 'notify' && e.path === '/3303/0/5700');
+    assert.equal(notes.length, 1, 'one line per notification');
+    assert.equal(notes[0].text, '23.25');
+    assert.match(notes[0].info!, /^\d+ B \S+$/, 'completed by the traffic event');
+    const obsLine = service.log('srv1', ep).filter((e) => e.op === 'observe' && e.dir === 'out');
+    assert.equal(obsLine.length, 1);
+    assert.equal(obsLine[0].code, '2.05');
     service.flush();
     const msgs = published.filter((m) => m.topic === TOPIC.device);
     assert.equal(msgs.length, 1, 'one coalesced device message');
@@ -231,7 +269,8 @@ describe('sidebar service with a real server and client', () => {
       const gone = published.filter((m) => m.topic === TOPIC.devices);
       assert.equal(gone.length, 1);
       assert.deepEqual(gone[0].data.removed, [other.endpointName]);
-      assert.ok(service.log('srv1', other.endpointName).some((e) => e.kind === 'deregister'));
+      const otherLog = service.log('srv1', other.endpointName);
+      assert.deepEqual(otherLog.map((e) => `${e.kind} ${e.code}`), ['register 2.01', 'deregister 2.02'], 'one line each');
     } finally {
       await other.stop();
     }
@@ -306,6 +345,34 @@ describe('sidebar service at fleet scale', () => {
     assert.equal(published.filter((m) => m.topic === TOPIC.device).length, 0, 'expired watch: nothing pushed');
   });
 
+  test('a refused request of a registered device gets a line; an unknown one nothing', () => {
+    const before = service.log('big', 'meter-00003').length;
+    const refused = {
+      kind: 'request', direction: 'in', endpoint: 'meter-00003', operation: 'update', method: 'POST', path: '/rd/r3', size: 0,
+      code: '4.03', answerSize: 20, address: '10.0.0.99', port: 5683, time: now,
+    } as const;
+    server.emit('traffic', refused);
+    const log = service.log('big', 'meter-00003');
+    assert.equal(log.length, before + 1);
+    assert.equal(log.at(-1)!.kind, 'error');
+    assert.equal(log.at(-1)!.text, 'Update refused');
+    assert.equal(log.at(-1)!.code, '4.03');
+    server.emit('traffic', { ...refused, endpoint: 'not-registered', operation: 'register', path: '/rd' });
+    assert.equal(service.log('big', 'not-registered').length, 0);
+  });
+
+  test('a request without an answer: an error line without a code', () => {
+    server.emit('traffic', {
+      kind: 'request', direction: 'out', endpoint: 'meter-00004', operation: 'read', method: 'GET', path: '/3/0/9', size: 0,
+      durationMs: 10000.4, error: 'timeout after 10000 ms', time: now,
+    });
+    const line = service.log('big', 'meter-00004').at(-1)!;
+    assert.equal(`${line.dir} ${line.kind} ${line.op} ${line.path}`, 'out error read /3/0/9');
+    assert.equal(line.code, undefined);
+    assert.equal(line.text, 'timeout after 10000 ms');
+    assert.equal(line.info, '10000 ms');
+  });
+
   test('remembered devices are bounded', () => {
     const small = harness([{ id: 'big', server, registry: ModelRegistry.withBuiltins() }], { maxDevices: 100 });
     for (let i = 0; i < 1000; i++) server.emit('updated', server.getRegistration(`meter-${String(i).padStart(5, '0')}`)!, {}, {});
@@ -339,6 +406,45 @@ describe('following deploys', () => {
       service.stop();
       await s1.close();
       await s2.close();
+    }
+  });
+
+  test('with change notifications, a new server is followed at once and a removed one let go (no polling)', async () => {
+    const s1 = await startServer();
+    const live = new Map<string, ServerHandle>();
+    const changes = new EventEmitter();
+    const service = new SidebarService({ servers: () => live.values(), serverChanges: changes, flushMs: 60_000 });
+    service.start();
+    let client: Lwm2mClient | undefined;
+    try {
+      live.set('n1', { id: 'n1', server: s1, registry: s1.registry as ModelRegistry });
+      assert.equal(s1.listenerCount('traffic'), 0);
+      changes.emit('added');
+      assert.equal(s1.listenerCount('traffic'), 1, 'subscribed when told, not at the next poll');
+      client = await startClient(s1.address().port);
+      const cep = client.endpointName;
+      await waitFor(() => service.log('n1', cep).some((e) => e.kind === 'register' && e.code === '2.01'), 5000, 'first Register logged');
+
+      // A redeploy: the config node goes, then comes back with the same id and a new server.
+      live.delete('n1');
+      changes.emit('removed');
+      assert.equal(s1.listenerCount('traffic'), 0, 'let go when told');
+      live.set('n1', { id: 'n1', server: s1, registry: s1.registry as ModelRegistry });
+      changes.emit('added');
+      assert.ok(service.log('n1', cep).some((e) => e.kind === 'register'), 'what was remembered survives a redeploy');
+
+      // Polling is off: a change nobody announced is not picked up by flush().
+      const s2 = new Lwm2mServer({ listen: false });
+      live.set('n2', { id: 'n2', server: s2, registry: s2.registry as ModelRegistry });
+      service.flush();
+      assert.equal(s2.listenerCount('traffic'), 0);
+      live.clear();
+      changes.emit('removed');
+    } finally {
+      service.stop();
+      assert.equal(changes.listenerCount('added'), 0, 'stop() unsubscribes');
+      await client?.stop();
+      await s1.close();
     }
   });
 

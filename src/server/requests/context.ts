@@ -22,6 +22,8 @@ export interface OperationOptions {
   format?: number;
   /** How long to wait for the answer, in ms (default: the server's requestTimeoutMs). */
   timeoutMs?: number;
+  /** Who asks (e.g. a flow node's id): copied into the `traffic` events of the exchanges this call makes. */
+  origin?: string;
 }
 
 /** `dev1 /3/0/1`: how errors name a request. */
