@@ -16,9 +16,16 @@ export interface ClientNode extends Node {
 
 export function useClient(RED: NodeAPI, node: Node, clientId: unknown): ClientNode | undefined {
   const cfg = typeof clientId === 'string' && clientId ? (RED.nodes.getNode(clientId) as ClientNode | null) : null;
-  if (!cfg || !cfg.client) {
+  if (!cfg) {
     node.status(STATUS.error('no client'));
     node.error('no LwM2M client configured: choose one in the node');
+    return undefined;
+  }
+  if (!cfg.client) {
+    // The config node exists but its settings are wrong: say so, rather than "no client".
+    const why = cfg.clientStatus?.().text ?? 'error';
+    node.status(STATUS.error(why));
+    node.error(`the LwM2M client "${cfg.name || cfg.id}" is not running: ${why}`);
     return undefined;
   }
   node.on('lwm2m-status', (s: NodeStatus) => node.status(s));

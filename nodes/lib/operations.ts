@@ -107,17 +107,19 @@ export async function runOperation(
       if (typeof values !== 'object' || Buffer.isBuffer(values)) throw new FlowInputError('create needs msg.payload as an object of resource values, e.g. {"5700": 21}');
       const r = await server.create(endpoint, `/${path.objectId}`, values, path.instanceId);
       const created = `/${path.objectId}/${r.instanceId}`;
-      return { payload: { instanceId: r.instanceId, path: created }, topic: created, details: {} };
+      return { payload: { instanceId: r.instanceId, path: created }, topic: created, details: { code: r.code } };
     }
     case 'delete': {
       const path = pathOf(s.path, msg)!;
-      await server.delete(endpoint, path.toString());
-      return { payload: true, topic: path.toString(), details: {} };
+      const r = await server.delete(endpoint, path.toString());
+      return { payload: true, topic: path.toString(), details: { code: r.code } };
     }
     case 'discover': {
-      const path = pathOf(s.path, msg, false) ?? Lwm2mPath.ROOT;
-      const links = await server.discover(endpoint, path.toString());
-      return { payload: links, topic: path.toString(), details: {} };
+      // Discover targets an object, an instance or a resource (Core 1.1 6.3.1), never the root: a path is needed.
+      const path = pathOf(s.path, msg)!;
+      const r = await server.discover(endpoint, path.toString());
+      const payload = r.entries.map((e) => ({ path: e.path.toString(), attributes: { ...e.attributes } }));
+      return { payload, topic: path.toString(), details: { code: r.code } };
     }
     case 'write-attributes': {
       const path = pathOf(s.path, msg)!;

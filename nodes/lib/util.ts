@@ -55,14 +55,28 @@ export function pathsOf(configured: unknown, msg: NodeMessage): Lwm2mPath[] {
 /** An error as a person reads it, naming endpoint and path when the library did not already. */
 export function describeError(err: unknown, endpoint?: string, path?: Lwm2mPath | string): Error {
   const e = err instanceof Error ? err : new Error(String(err));
-  const where = [endpoint, path?.toString()].filter(Boolean).join(' ');
-  if (where && !e.message.includes(endpoint ?? '\u0000')) {
-    const wrapped = new Error(`${where}: ${e.message}`);
-    (wrapped as Error & { code?: string }).code = (e as Error & { code?: string }).code;
-    (wrapped as Error & { cause?: unknown }).cause = e;
-    return wrapped;
+  const p = path?.toString() || undefined;
+  // Values checked before encoding carry no content format yet ("cannot encode content format -1: /3/0/1: ..."): the
+  // format number means nothing to a person there.
+  let message = (e as { code?: string }).code === 'ENCODE' ? e.message.replace(/^cannot encode content format -1: /, '') : e.message;
+  const hasEp = !endpoint || message.includes(endpoint);
+  const hasPath = !p || message.includes(p);
+  if (!hasEp && !hasPath) message = `${endpoint} ${p}: ${message}`;
+  else if (!hasEp) message = message.startsWith(`${p}: `) ? `${endpoint} ${message}` : `${endpoint}: ${message}`;
+  else if (!hasPath) message = endpoint && message.startsWith(`${endpoint}: `) ? `${endpoint} ${p}: ${message.slice(endpoint.length + 2)}` : `${p}: ${message}`;
+  if (message === e.message) return e;
+  const wrapped = new Error(message, { cause: e });
+  wrapped.name = e.name;
+  (wrapped as Error & { code?: string }).code = (e as Error & { code?: string }).code;
+  return wrapped;
+}
+
+/** True for a bind error because the port is taken (also when the library wrapped the socket's error as its cause). */
+export function isAddressInUse(err: unknown): boolean {
+  for (let e = err as { code?: unknown; cause?: unknown } | undefined, depth = 0; e && depth < 4; e = e.cause as typeof e, depth++) {
+    if (e.code === 'EADDRINUSE') return true;
   }
-  return e;
+  return false;
 }
 
 /** Short text for a node status: "4.04 Not Found" rather than a whole sentence. */
@@ -85,6 +99,27 @@ export const STATUS = {
 /** Clears a node status after a while, so that 'ok' flashes do not stay forever. */
 export function flash(node: Node, status: NodeStatus, back: () => NodeStatus, ms = 3000): void {
   node.status(status);
-  const t = setTimeout(() => node.status(back()), ms);
-  t.unref?.();
+  // One timer per node at most, pushed back by later flashes (a busy node would otherwise hold a timer per message).
+  const until = Date.now() + ms;
+  const f = flashes.get(node);
+  if (f) {
+    f.until = until;
+    f.back = back;
+    return;
+  }
+  const entry: Flash = { until, back };
+  flashes.set(node, entry);
+  const fire = () => {
+    const left = entry.until - Date.now();
+    if (left > 0) {
+      setTimeout(fire, left).unref?.();
+      return;
+    }
+    flashes.delete(node);
+    node.status(entry.back());
+  };
+  setTimeout(fire, ms).unref?.();
 }
+
+interface Flash { until: number; back: () => NodeStatus }
+const flashes = new WeakMap<Node, Flash>();

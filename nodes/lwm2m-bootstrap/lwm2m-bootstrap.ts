@@ -8,7 +8,7 @@ import type { BootstrapConfig } from '../../src/bootstrap/config';
 import type { InMemorySecurityStore } from '../../src/server';
 import { NodeAPI, Node, NodeDef, NodeMessage, SendFn, DoneFn } from '../lib/red';
 import type { ServerNode } from '../lib/server-node';
-import { FlowInputError, STATUS } from '../lib/util';
+import { FlowInputError, isAddressInUse, STATUS } from '../lib/util';
 import { configFor, parseKeys, TableRow } from '../lib/bootstrap-table';
 
 interface BootstrapDef extends NodeDef {
@@ -39,25 +39,33 @@ export = function (RED: NodeAPI) {
     }
     const rows = config.table ?? [];
 
+    const bsPort = config.port === undefined || config.port === '' ? 5685 : Number(config.port);
     const ownServer = serverNode?.server;
     const bs = new BootstrapServer({
       address: config.address && String(config.address).trim() ? String(config.address).trim() : undefined,
-      port: config.port === undefined || config.port === '' ? 5685 : Number(config.port),
+      port: bsPort,
       securityStore: ownServer?.securityStore as InMemorySecurityStore | undefined,
       isOwnServer: ownServer ? (uri: string) => {
         const m = /:(\d+)\/?$/.exec(uri);
         const ports = ownServer.endpoints().map((e) => e.address.port);
         return !!m && ports.includes(Number(m[1]));
       } : undefined,
-      configTimeoutMs: timeoutMs + 1000,
+      // The flow has this long to answer a `request` message; then the session fails ("provider did not answer") and
+      // the device gets 5.03 Service Unavailable, so it tries again later.
+      configTimeoutMs: timeoutMs,
     });
+
+    // Reachable like the server config node's `server` (tests, other nodes): the address once started.
+    (node as Node & { bootstrapServer?: BootstrapServer }).bootstrapServer = bs;
 
     if (!flowMode) {
       bs.setConfigProvider((req) => configFor(req.endpoint, rows, keys, !!config.deleteFirst));
     } else {
       bs.setConfigProvider((req) => new Promise<BootstrapConfig | undefined>((resolve) => {
         const id = `${node.id}:${++seq}`;
-        const timer = setTimeout(() => { pending.delete(id); resolve(undefined); }, timeoutMs);
+        // Only forgets the question: the bootstrap server's own deadline (configTimeoutMs) has failed the session by then.
+        const timer = setTimeout(() => { pending.delete(id); resolve(undefined); }, timeoutMs + 1000);
+        timer.unref?.();
         pending.set(id, { resolve, timer });
         node.send({ topic: 'request', endpoint: req.endpoint, payload: { ...req }, lwm2mBootstrap: id });
       }));
@@ -84,12 +92,12 @@ export = function (RED: NodeAPI) {
     bs.on('warning', (w: unknown) => node.warn(typeof w === 'string' ? w : (w as Error)?.message ?? JSON.stringify(w)));
 
     node.status(STATUS.starting);
-    bs.start().then(() => {
+    const started = bs.start().then(() => {
       const a = bs.address();
       node.log(`LwM2M bootstrap server listening on udp ${a.address} port ${a.port}`);
       showSessions();
     }, (err: Error) => {
-      node.status(STATUS.error((err as { code?: string }).code === 'EADDRINUSE' ? 'port in use' : err.message));
+      node.status(STATUS.error(isAddressInUse(err) ? `port ${bsPort} in use` : err.message));
       node.error(`LwM2M bootstrap server cannot listen: ${err.message}`);
     });
 
@@ -117,7 +125,8 @@ export = function (RED: NodeAPI) {
       for (const p of pending.values()) { clearTimeout(p.timer); p.resolve(undefined); }
       pending.clear();
       bs.removeAllListeners();
-      bs.close().then(() => done(), () => done());
+      // A redeploy right after a deploy may find the socket still being bound: close once that settled.
+      started.then(() => bs.close()).then(() => done(), () => done());
     });
   }
   RED.nodes.registerType('lwm2m-bootstrap', BootstrapNode as unknown as Function, {

@@ -25,7 +25,12 @@ interface ClientConfig extends NodeDef {
 
 function parseObjects(text: string | undefined): ObjectsInput | undefined {
   if (!text || !text.trim()) return undefined;
-  const v = JSON.parse(text) as unknown;
+  let v: unknown;
+  try {
+    v = JSON.parse(text);
+  } catch (err) {
+    throw new Error(`not valid JSON (${(err as Error).message}); write them like {"3303": {"0": {"5700": 21.5}}}`);
+  }
   if (!v || typeof v !== 'object' || Array.isArray(v)) throw new Error('objects must be a JSON object like {"3303": {"0": {"5700": 21.5}}}');
   return v as ObjectsInput;
 }

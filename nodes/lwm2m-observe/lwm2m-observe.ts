@@ -47,14 +47,39 @@ export = function (RED: NodeAPI) {
     node.removeAllListeners('lwm2m-status');
     node.on('lwm2m-status', (s) => (mine.size > 0 ? showCount() : node.status(s)));
 
+    /** One message per value: the Observe answer is the first notification (RFC 7641 4.2), then every later one. */
+    const emit = (endpoint: string, obs: Observation, value: unknown, format: number, records: Array<{ path: { toString(): string } }>, initial: boolean) => {
+      node.send({
+        topic: obs.paths.join(','),
+        endpoint,
+        payload: value,
+        lwm2m: {
+          endpoint,
+          paths: obs.paths,
+          observation: obs.id,
+          format,
+          initial,
+          records: records.map((r) => ({ ...r, path: r.path.toString() })),
+        },
+      });
+    };
+
     async function start(endpoint: string, paths: string[]): Promise<Observation> {
       await cfg!.ready;
       if (Object.keys(attrs).length > 0) {
         for (const p of paths) await server.writeAttributes(endpoint, p, attrs);
       }
-      const obs = await server.observe(endpoint, paths.length === 1 ? paths[0] : paths, { owner: node.id });
+      const r = await server.observe(endpoint, paths.length === 1 ? paths[0] : paths, { owner: node.id });
+      const obs: Observation = { ...r };
+      delete (obs as Partial<typeof r>).value;
+      delete (obs as Partial<typeof r>).records;
+      // Observing the same paths again replaces the earlier observation at the server (one per paths and device).
+      for (const [id, o] of [...mine]) {
+        if (o.endpoint === endpoint && o.paths.join(',') === obs.paths.join(',') && id !== obs.id) mine.delete(id);
+      }
       mine.set(obs.id, obs);
       showCount();
+      emit(endpoint, obs, r.value, r.format, r.records, true);
       return obs;
     }
 
@@ -75,18 +100,7 @@ export = function (RED: NodeAPI) {
       if (ev.observation.owner !== node.id) return;
       // Observations restored from a persisted store after a restart come back owned by this node id.
       if (!mine.has(ev.observation.id)) { mine.set(ev.observation.id, ev.observation); showCount(); }
-      node.send({
-        topic: ev.observation.paths.join(','),
-        endpoint: ev.registration.endpoint,
-        payload: ev.value,
-        lwm2m: {
-          endpoint: ev.registration.endpoint,
-          paths: ev.observation.paths,
-          observation: ev.observation.id,
-          format: ev.format,
-          records: ev.records.map((r) => ({ ...r, path: r.path.toString() })),
-        },
-      });
+      emit(ev.registration.endpoint, ev.observation, ev.value, ev.format, ev.records, false);
     };
     server.on('notification', onNotification);
 
@@ -99,6 +113,10 @@ export = function (RED: NodeAPI) {
 
     // Observe every matching device when it registers (a new registration drops earlier observations, Core 6.2.1).
     const onRegistered = (reg: Registration) => {
+      // A new registration ends the device's earlier observations (Core 6.2.1): forget them here too.
+      for (const [id, obs] of [...mine]) if (obs.endpoint === reg.endpoint && obs.registrationId !== reg.id) mine.delete(id);
+      showCount();
+      if (!config.onRegister) return;
       const want = typeof config.endpoint === 'string' ? config.endpoint.trim() : '';
       if (want && want !== reg.endpoint) return;
       let paths: string[];
@@ -110,11 +128,12 @@ export = function (RED: NodeAPI) {
       }
       start(reg.endpoint, paths).catch((err) => {
         flash(node, STATUS.error(shortError(err)), () => cfg.serverStatus());
-        node.error(describeError(err, reg.endpoint, paths.join(',')).message);
+        // With a message, so that a Catch node gets it although no input message started this observation.
+        node.error(describeError(err, reg.endpoint, paths.join(',')), { endpoint: reg.endpoint, topic: paths.join(',') });
       });
     };
+    server.on('registered', onRegistered);
     if (config.onRegister) {
-      server.on('registered', onRegistered);
       cfg.ready.then(() => { for (const reg of server.registrations()) onRegistered(reg); }, () => undefined);
     }
 

@@ -9,11 +9,11 @@ import { Lwm2mServer, MemoryRegistrationStore, FileRegistrationStore, InMemorySe
 import { ModelRegistry } from '../../src/model/registry';
 import { loadDdfFolder } from '../../src/model/ddf';
 import { Node, NodeAPI, NodeDef } from '../lib/red';
-import { liveServers, ServerNode } from '../lib/server-node';
+import { liveServerEvents, liveServers, ServerNode } from '../lib/server-node';
 import { parsePskList } from '../lib/psk';
 import { createDtlsServer, DtlsServer } from '../../src/dtls';
 import { UdpCoapEndpoint } from '../../src/coap/endpoint';
-import { STATUS } from '../lib/util';
+import { isAddressInUse, STATUS } from '../lib/util';
 
 interface ServerConfig extends NodeDef {
   address?: string;
@@ -47,7 +47,7 @@ export = function (RED: NodeAPI) {
       try {
         const result = loadDdfFolder(dir);
         node.registry.addAll(result.objects);
-        for (const e of result.errors) node.warn(`object model ${e.file}: ${e.message}`);
+        for (const e of result.errors) node.warn(`object model ${e.message.startsWith(e.file) ? e.message : `${e.file}: ${e.message}`}`);
       } catch (err) {
         node.warn(`cannot load object models from ${dir}: ${(err as Error).message}`);
       }
@@ -109,8 +109,11 @@ export = function (RED: NodeAPI) {
       users.delete(user.id);
     };
 
+    /** The port being bound, for error texts: the CoAP one, then the DTLS one. */
+    let binding = `port ${port}`;
     const startDtls = async () => {
       if (!config.dtls) return;
+      binding = `DTLS port ${dtlsPort}`;
       const bind = async (address: string) => {
         const d = createDtlsServer({ address, port: dtlsPort, pskStore: security });
         try {
@@ -146,21 +149,23 @@ export = function (RED: NodeAPI) {
       },
       (err: Error) => {
         state = 'error';
-        const code = (err as { code?: string }).code ?? ((err as { cause?: { code?: string } }).cause?.code);
-        lastError = code === 'EADDRINUSE' ? `port ${port} in use` : err.message;
-        node.error(`LwM2M server cannot listen on port ${port}: ${err.message}`);
+        lastError = isAddressInUse(err) ? `${binding} in use` : err.message;
+        node.error(`LwM2M server cannot listen on ${binding}: ${err.message}`);
         fanOut();
         throw err;
       },
     );
     node.ready.catch(() => undefined);
     liveServers.set(node.id, node);
+    liveServerEvents.emit('added', node);
 
     node.on('close', (_removed: boolean, done: () => void) => {
       state = 'closed';
       liveServers.delete(node.id);
+      liveServerEvents.emit('removed', node);
       node.server.removeAllListeners();
-      node.server.close().then(done, (err: Error) => {
+      // A redeploy right after a deploy may find the sockets still being bound: close once that settled.
+      node.ready.catch(() => undefined).then(() => node.server.close()).then(done, (err: Error) => {
         node.warn(`closing LwM2M server: ${err.message}`);
         done();
       });
