@@ -26,10 +26,13 @@ export class DecodeError extends Lwm2mError {
   }
 }
 
-/** Values that cannot be encoded in the given content format (wrong shape, wrong type, format cannot carry them). */
+/**
+ * Values that cannot be encoded in the given content format (wrong shape, wrong type, format cannot carry them).
+ * A negative `format` means the value was checked against the model before any format was chosen.
+ */
 export class EncodeError extends Lwm2mError {
   constructor(readonly format: number, reason: string, options?: { cause?: unknown }) {
-    super('ENCODE', `cannot encode content format ${format}: ${reason}`, options);
+    super('ENCODE', format < 0 ? `invalid value: ${reason}` : `cannot encode content format ${format}: ${reason}`, options);
   }
 }
 

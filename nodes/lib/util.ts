@@ -56,9 +56,8 @@ export function pathsOf(configured: unknown, msg: NodeMessage): Lwm2mPath[] {
 export function describeError(err: unknown, endpoint?: string, path?: Lwm2mPath | string): Error {
   const e = err instanceof Error ? err : new Error(String(err));
   const p = path?.toString() || undefined;
-  // Values checked before encoding carry no content format yet ("cannot encode content format -1: /3/0/1: ..."): the
-  // format number means nothing to a person there.
-  let message = (e as { code?: string }).code === 'ENCODE' ? e.message.replace(/^cannot encode content format -1: /, '') : e.message;
+  // Values checked before encoding read "invalid value: /3/0/1: ..."; the prefix adds nothing next to endpoint and path.
+  let message = (e as { code?: string }).code === 'ENCODE' ? e.message.replace(/^invalid value: /, '') : e.message;
   const hasEp = !endpoint || message.includes(endpoint);
   const hasPath = !p || message.includes(p);
   if (!hasEp && !hasPath) message = `${endpoint} ${p}: ${message}`;

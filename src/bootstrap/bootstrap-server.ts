@@ -229,10 +229,19 @@ export class BootstrapServer extends EventEmitter implements SessionHost {
   // ------------------------------------------------------------------------------------------------ lifecycle
 
   /** Binds the UDP endpoint (unless `listen: false`) and starts answering. */
-  async start(): Promise<void> {
-    if (this.state === 'started') return;
-    if (this.state !== 'new') throw new BootstrapStateError(`cannot start a bootstrap server that is ${this.state}`);
+  /** The start in progress, so that a close() arriving meanwhile waits for the socket to be bound and then frees it. */
+  private starting: Promise<void> | undefined;
+
+  start(): Promise<void> {
+    if (this.state === 'started') return Promise.resolve();
+    if (this.state === 'starting' && this.starting) return this.starting;
+    if (this.state !== 'new') return Promise.reject(new BootstrapStateError(`cannot start a bootstrap server that is ${this.state}`));
     this.state = 'starting';
+    this.starting = this.doStart().finally(() => { this.starting = undefined; });
+    return this.starting;
+  }
+
+  private async doStart(): Promise<void> {
     try {
       if (this.opts.listen !== false) {
         const endpoint = await this.bindUdp();
@@ -287,6 +296,8 @@ export class BootstrapServer extends EventEmitter implements SessionHost {
    * closed (the port is free again at once).
    */
   async close(): Promise<void> {
+    // Closed while binding: let the bind settle, then release what it opened (no socket left bound).
+    if (this.starting) await this.starting.catch(() => undefined);
     if (this.state === 'closed' || this.state === 'closing') return;
     this.state = 'closing';
     for (const { session } of [...this.active.values()]) {

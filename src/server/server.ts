@@ -286,10 +286,19 @@ export class Lwm2mServer extends EventEmitter {
   // ------------------------------------------------------------------------------------------------ lifecycle
 
   /** Opens the store, binds the UDP endpoint and starts serving. Restored registrations get their expiry back. */
-  async start(): Promise<void> {
-    if (this.state === 'started') return;
-    if (this.state !== 'new') throw new ServerStateError(`cannot start a server that is ${this.state}`);
+  /** The start in progress, so that a close() arriving meanwhile waits for the socket to be bound and then frees it. */
+  private starting: Promise<void> | undefined;
+
+  start(): Promise<void> {
+    if (this.state === 'started') return Promise.resolve();
+    if (this.state === 'starting' && this.starting) return this.starting;
+    if (this.state !== 'new') return Promise.reject(new ServerStateError(`cannot start a server that is ${this.state}`));
     this.state = 'starting';
+    this.starting = this.doStart().finally(() => { this.starting = undefined; });
+    return this.starting;
+  }
+
+  private async doStart(): Promise<void> {
     try {
       if (this.store instanceof FileRegistrationStore && this.store.onError === undefined) {
         this.store.onError = (err) => this.warn(err);
@@ -314,6 +323,7 @@ export class Lwm2mServer extends EventEmitter {
       for (const t of this.transports.values()) await t.endpoint.close().catch(() => undefined);
       this.transports.clear();
       this.mainTransport = undefined;
+      await Promise.resolve(this.store.close?.()).catch(() => undefined);
       throw err;
     }
   }
@@ -393,6 +403,8 @@ export class Lwm2mServer extends EventEmitter {
    * pending). Registrations stay in the store.
    */
   async close(): Promise<void> {
+    // Closed while binding: let the bind settle, then release what it opened (no socket left bound).
+    if (this.starting) await this.starting.catch(() => undefined);
     if (this.state === 'closed' || this.state === 'closing') return;
     this.state = 'closing';
     this.expiry.close();
