@@ -6,15 +6,18 @@
 import { Lwm2mPath } from '../../src/model/path';
 import type { ModelRegistry } from '../../src/model/registry';
 import type { Lwm2mServer } from '../../src/server/server';
+import { InMemorySecurityStore } from '../../src/server/security-store';
 import { NodeMessage } from './red';
 import { FlowInputError, pathOf, pathsOf } from './util';
 
 export type OperationName =
   | 'read' | 'write' | 'execute' | 'create' | 'delete' | 'discover'
-  | 'write-attributes' | 'read-composite' | 'write-composite';
+  | 'write-attributes' | 'read-composite' | 'write-composite'
+  | 'set-psk' | 'remove-psk';
 
 export const OPERATIONS: OperationName[] = [
   'read', 'write', 'execute', 'create', 'delete', 'discover', 'write-attributes', 'read-composite', 'write-composite',
+  'set-psk', 'remove-psk',
 ];
 
 export interface OperationSettings {
@@ -64,6 +67,12 @@ export function withNames(registry: ModelRegistry, path: Lwm2mPath, value: unkno
     return out;
   }
   return value;
+}
+
+function pskStoreOf(server: Lwm2mServer): InMemorySecurityStore {
+  const store = server.securityStore;
+  if (!(store instanceof InMemorySecurityStore)) throw new FlowInputError('this server keeps no PSK store that a flow can change');
+  return store;
 }
 
 export async function runOperation(
@@ -143,6 +152,25 @@ export async function runOperation(
       for (const p of Object.keys(values)) pathOf(p, {}); // validate every path first
       await server.writeComposite(endpoint, values as Record<string, unknown>);
       return { payload: values, topic: Object.keys(values).join(','), details: {} };
+    }
+    case 'set-psk': {
+      // A device's DTLS PSK from the flow at run time (e.g. looked up in a database); never echoed back in the message.
+      const store = pskStoreOf(server);
+      const p = msg.payload as { identity?: unknown; key?: unknown } | undefined;
+      const identity = typeof p?.identity === 'string' && p.identity.trim() ? p.identity.trim() : endpoint;
+      const key = Buffer.isBuffer(p?.key) ? p!.key as Buffer
+        : typeof p?.key === 'string' && /^([0-9a-fA-F]{2})+$/.test(p.key.trim()) ? Buffer.from(p.key.trim(), 'hex') : undefined;
+      if (!key) throw new FlowInputError('set-psk needs msg.payload.key as hex text or a Buffer (and optionally msg.payload.identity; default: the endpoint name)');
+      try {
+        store.add({ endpoint, identity, key });
+      } catch (err) {
+        throw new FlowInputError((err as Error).message);
+      }
+      return { payload: { endpoint, identity }, topic: endpoint, details: {} };
+    }
+    case 'remove-psk': {
+      const removed = pskStoreOf(server).remove(endpoint);
+      return { payload: removed, topic: endpoint, details: {} };
     }
     default:
       throw new FlowInputError(`unknown operation "${String(op)}"; one of ${OPERATIONS.join(', ')}`);

@@ -12,6 +12,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { RawDevice } from '../helpers/raw-device';
 import type { NodeMessage } from '../../nodes/lib/red';
+import { Lwm2mClient } from '../../src/client';
 import {
   helper, load, deploy, serverConfig, serverNodeOf, startDevice, nextMessage, nextError, nextStatus, FlowNode, TestNode,
   closeAll, endpointName, freeUdpPort, canBind, waitFor, spyNodes,
@@ -280,5 +281,57 @@ describe('server config node: object models from a DDF folder, persisted registr
     const got = nextMessage(n('out'));
     n('read').receive({ endpoint: raw.endpoint, topic: '/33000/0' });
     assert.deepEqual((await got).payload as NodeMessage, { Level: 12.5, Armed: true });
+  });
+});
+
+describe('request node: a device PSK from the flow at run time (set-psk / remove-psk)', () => {
+  const ep = endpointName('flowpsk');
+  const key = 'a0a1a2a3a4a5a6a7a8a9aaabacadaeaf';
+  const flow: FlowNode[] = [
+    { id: 'tab', type: 'tab' },
+    serverConfig('srv', { dtls: true, dtlsPort: 0 }),
+    { id: 'psk', type: 'lwm2m-request', z: 'tab', server: 'srv', endpoint: '', path: '', operation: '', wires: [['pskOut']] },
+    { id: 'pskOut', type: 'helper', z: 'tab' },
+  ];
+  before(() => load(flow));
+  after(() => helper.unload());
+
+  test('set-psk lets the device register over DTLS, the key is not passed on, remove-psk forgets it', async () => {
+    const srv = await serverNodeOf('srv');
+    const coaps = srv.server.endpoints().find((e) => e.secure)!;
+    const uri = `coaps://127.0.0.1:${coaps.address.port}`;
+
+    const out = nextMessage(n('pskOut'));
+    n('psk').receive({ operation: 'set-psk', endpoint: ep, payload: { key } });
+    const m = await out;
+    assert.deepEqual(m.payload, { endpoint: ep, identity: ep });
+    assert.doesNotMatch(JSON.stringify(m), new RegExp(key), 'the key is not in the output message');
+
+    const device = await startDevice(0, { endpoint: ep, serverUri: uri, identity: ep, key });
+    try {
+      assert.equal(srv.server.getRegistration(ep)?.security, 'psk');
+    } finally {
+      await device.stop();
+    }
+
+    const removed = nextMessage(n('pskOut'));
+    n('psk').receive({ operation: 'remove-psk', endpoint: ep });
+    assert.equal((await removed).payload, true);
+    const again = new Lwm2mClient({ endpoint: ep, serverUri: uri, identity: ep, key, localAddress: '127.0.0.1', retryInitialMs: 60000 });
+    const failures: unknown[] = [];
+    again.on('error', (e) => failures.push(e));
+    try {
+      await again.start();
+      await assert.rejects(again.whenRegistered(3000), 'no registration with a forgotten key');
+      assert.equal(srv.server.getRegistration(ep), undefined);
+    } finally {
+      await again.stop();
+    }
+  });
+
+  test('set-psk without a usable key reaches a Catch node', async () => {
+    const err = nextError(n('psk'));
+    n('psk').receive({ operation: 'set-psk', endpoint: ep, payload: { key: 'not hex' } });
+    assert.match((await err).error.message, /set-psk needs msg.payload.key as hex/);
   });
 });
