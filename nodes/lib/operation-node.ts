@@ -37,7 +37,10 @@ export function registerOperationNode(RED: NodeAPI, type: string, fixed?: Operat
         return;
       }
       inFlight++;
-      node.status(STATUS.busy(`${op} ${endpoint}`));
+      // A request to a sleeping queue-mode device waits for its next update (LwM2M Core 6.2.x / 6.5: queue mode).
+      const reg = cfg.server.getRegistration(endpoint);
+      if (reg?.queueMode && !cfg.server.isAwake(endpoint)) node.status({ fill: 'yellow', shape: 'ring', text: `${op} queued: ${endpoint} sleeping` });
+      else node.status(STATUS.busy(`${op} ${endpoint}`));
       cfg.ready
         .then(() => runOperation(op, cfg.server, cfg.registry, endpoint!, config, msg))
         .then(

@@ -75,7 +75,11 @@ export = function (RED: NodeAPI) {
       const n = bs.sessions().length;
       node.status(n > 0 ? STATUS.busy(`${n} bootstrapping`) : STATUS.idle('listening'));
     };
-    bs.on('bootstrapRequest', showSessions);
+    bs.on('bootstrapRequest', (req: { endpoint: string }) => {
+      // In flow mode the `request` message (to be answered) already says it.
+      if (!flowMode) node.send({ topic: 'requested', endpoint: req.endpoint, payload: { ...req } });
+      showSessions();
+    });
     bs.on('step', (ev: { endpoint: string; step: string; path?: string; code?: string }) => {
       node.send({ topic: 'step', endpoint: ev.endpoint, payload: ev });
     });

@@ -83,6 +83,7 @@ describe('bootstrap node, table mode, PSK over DTLS', () => {
     const ep = endpointName('bs-dev');
     const finished = nextMessage(n('bsOut'), (m) => m.topic === 'finished' && m.endpoint === ep, 15000);
     const steps = messages(n('bsOut'), 1, (m) => m.topic === 'step' && m.endpoint === ep, 15000);
+    const requested = nextMessage(n('bsOut'), (m) => m.topic === 'requested' && m.endpoint === ep, 15000);
     const registered = nextMessage(n('regOut'), (m) => m.endpoint === ep, 15000);
     const statuses = spyNodes('status');
     const client = await startDevice(0, { endpoint: ep, serverUri: undefined, bootstrap: { uri: `coap://127.0.0.1:${bsPort}` } }).catch((e) => {
@@ -94,6 +95,7 @@ describe('bootstrap node, table mode, PSK over DTLS', () => {
     assert.equal(provisioned.length, 1);
     assert.ok(!JSON.stringify(fin.payload).includes('"key"'), 'no key in the finished message');
     assert.ok((await steps)[0]);
+    assert.equal(((await requested).payload as { endpoint: string }).endpoint, ep, 'table mode reports each Bootstrap-Request');
     const reg = await registered;
     assert.equal((reg.payload as { security: string }).security, 'psk');
     assert.equal((reg.payload as { identity: string }).identity, ep, 'the identity defaults to the endpoint name');

@@ -10,7 +10,7 @@ import type { Lwm2mClient, ExecuteEvent } from '../../src/client';
 import { RawDevice } from '../helpers/raw-device';
 import {
   helper, load, deploy, serverConfig, serverNodeOf, startDevice, startRawDevice, nextMessage, nextError, caught, nextStatus,
-  FlowNode, TestNode, closeAll,
+  FlowNode, TestNode, closeAll, waitFor, endpointName,
 } from './helper';
 
 const flow: FlowNode[] = [
@@ -250,5 +250,34 @@ describe('read, write, execute nodes', () => {
       assert.match((await red).text ?? '', /^nobody-here: no such/);
       await nextStatus(n('read'), (s) => s.fill === 'green', 6000);
     });
+  });
+});
+
+describe('read node and a sleeping queue-mode device', () => {
+  const flow: FlowNode[] = [
+    { id: 'tab', type: 'tab' },
+    serverConfig('srv', { queueAwakeTime: 0.3 }),
+    { id: 'rd', type: 'lwm2m-read', z: 'tab', server: 'srv', endpoint: '', path: '/3/0/0', wires: [['rdOut']] },
+    { id: 'rdOut', type: 'helper', z: 'tab' },
+  ];
+  let raw: RawDevice | undefined;
+  before(() => load(flow));
+  after(async () => {
+    await raw?.close();
+    await helper.unload();
+  });
+
+  test('the status says the read is queued; it completes when the device next updates', async () => {
+    const srv = await serverNodeOf('srv');
+    raw = await RawDevice.create({ endpoint: endpointName('sleepy'), serverPort: srv.server.address().port, links: '</1/0>,</3/0>' });
+    raw.on('GET', '/3/0/0', { code: '2.05', format: 0, payload: 'Sleepy Inc' });
+    assert.equal((await raw.register(['lt=300', 'lwm2m=1.1', 'b=U', 'Q'])).code, '2.01');
+    await waitFor(() => !srv.server.isAwake(raw!.endpoint), 5000, 'the device to fall asleep');
+    const queued = nextStatus(n('rd'), (s) => /queued/.test(s.text ?? ''));
+    const out = nextMessage(n('rdOut'), undefined, 10000);
+    n('rd').receive({ endpoint: raw.endpoint });
+    assert.match((await queued).text!, new RegExp(`read queued: ${raw.endpoint} sleeping`));
+    await raw.update();
+    assert.equal((await out).payload, 'Sleepy Inc');
   });
 });
