@@ -117,6 +117,9 @@ export class ObservationManager {
     const old = this.get(owner, token);
     if (old !== undefined) this.remove(old);
     const obs = new Observation(owner, token, peer, paths, composite, format, this.fire);
+    // A re-registration (same token) continues the old observation's sequence: its answer is a notification of that
+    // observation, and an observer discards one whose number is not newer than the last it saw (RFC 7641 3.4, 4.4).
+    if (old !== undefined) obs.seq = old.nextSeq();
     let m = this.byOwner.get(owner);
     if (m === undefined) { m = new Map(); this.byOwner.set(owner, m); }
     m.set(obs.key, obs);

@@ -229,6 +229,15 @@ export function handleCreate(host: HandlerHost, server: ServerContext | undefine
       if (def?.operations === 'E') throw badRequest(w.path, 'executable resources take no value');
       values.set(w.path.resourceId!, resourceValue(host, w));
     }
+    // Core 1.0.2 5.4.6 / 1.1 6.3.6 Create: the mandatory resources are given by the server (4.00 Bad Request when
+    // they are not). Only the writable ones can be: read-only mandatory resources are the client's to provide
+    // (Leshan's client checks the same set).
+    if (odef !== undefined) {
+      const missing = Object.values(odef.resources)
+        .filter((r) => r.mandatory && (r.operations === 'W' || r.operations === 'RW') && !values.has(r.id))
+        .map((r) => r.id);
+      if (missing.length > 0) throw badRequest(path.child(iid), `mandatory resources missing: ${missing.join(', ')}`);
+    }
     plans.push([iid, values]);
   }
   const created: Lwm2mPath[] = [];
