@@ -104,8 +104,8 @@ export async function runOperation(
       const path = pathOf(s.path, msg)!;
       if (!path.isResource()) throw new FlowInputError(`execute needs a resource path /O/I/R, not ${path}`);
       const args = s.args && s.args.trim() ? s.args.trim()
-        : typeof msg.payload === 'string' ? msg.payload
-        : typeof msg.payload === 'number' ? String(msg.payload) : undefined;
+        // Only text is taken as arguments: an inject node's default timestamp must not become "1764190000000".
+        : typeof msg.payload === 'string' && msg.payload.trim() ? msg.payload.trim() : undefined;
       await server.execute(endpoint, path.toString(), args);
       return { payload: msg.payload, topic: path.toString(), details: { args } };
     }

@@ -81,3 +81,10 @@ test('every non-config node of the package appears in an example', () => {
   const configTypes = ourTypes.filter((t) => fs.readFileSync(path.join(root, 'nodes', t, `${t}.html`), 'utf8').includes("category: 'config'"));
   for (const t of ourTypes) if (!configTypes.includes(t)) assert.ok(used.has(t), `${t} is used in an example`);
 });
+
+test('the examples share one server config node, so importing several does not bind udp/5683 twice', () => {
+  const servers = examples.flatMap((file) => (JSON.parse(fs.readFileSync(path.join(examplesDir, file), 'utf8')) as Array<Record<string, unknown>>)
+    .filter((n) => n.type === 'lwm2m-server'));
+  assert.ok(servers.length > 1);
+  for (const s of servers) assert.deepEqual(s, servers[0], 'the same id and the same settings in every example');
+});

@@ -155,6 +155,13 @@ describe('read, write, execute nodes', () => {
     assert.equal(ev.raw, '');
   });
 
+  test('execute from an inject node\'s default timestamp payload sends no arguments', async () => {
+    const executed = new Promise<ExecuteEvent>((resolve) => device.once('execute', resolve));
+    await run('exec', { endpoint: ep, payload: Date.now() }, 'execOut');
+    const ev = await executed;
+    assert.equal(ev.raw, '');
+  });
+
   describe('errors reach done(err) and a Catch node, with a message a person understands', () => {
     async function fails(node: string, msg: Record<string, unknown>) {
       const err = nextError(n(node));
