@@ -6,7 +6,7 @@
  * - requests we sent and wait for: until answered, reset, or their deadline (then nothing is left of them);
  * - CON messages we sent and wait to be acknowledged: until ACK/RST or the last retransmission's timeout;
  * - received message ids (deduplication, RFC 7252 4.5): at most `dedupCapacity`, each forgotten after EXCHANGE_LIFETIME,
- *   holding only the key and the bytes of the answer;
+ *   holding only the key and the bytes of the answer, in typed arrays (dedup.ts: no object per entry);
  * - block-wise bodies, both directions: at most `maxBlockTransfers` / `maxBlockBytes`, each forgotten after
  *   `blockTransferTimeoutMs` without a block;
  * - observations: until `forgetToken` (or a final notification);
@@ -31,6 +31,7 @@ import { randomFillSync } from 'crypto';
 import { CancelledError, CoapResponseError, TimeoutError } from '../errors';
 import { TimerHandle, TimerWheel } from '../util/timer-wheel';
 import { FifoMap } from '../util/fifo-map';
+import { ACK_MARK, DedupCache, NON_MARK, PENDING_MARK, RST_MARK } from './dedup';
 import { BlockwiseError, CoapMessageError, EndpointStateError } from './errors';
 import {
   ACK,
@@ -106,15 +107,6 @@ export interface EndpointStats {
   /** Unexpected exceptions caught inside the endpoint (should stay 0). */
   internalErrors: number;
 }
-
-/** Dedup marker: a CON request whose handler runs and nothing was sent yet. */
-const PENDING_MARK: Buffer = Buffer.alloc(0);
-/** Dedup marker: a NON message already seen. */
-const NON_MARK: Buffer = Buffer.alloc(0);
-/** Dedup marker: answered with an empty ACK (rebuilt from the message id on a duplicate: no Buffer per entry). */
-const ACK_MARK: Buffer = Buffer.alloc(0);
-/** Dedup marker: answered with a RST. */
-const RST_MARK: Buffer = Buffer.alloc(0);
 
 /** A CON message of ours waiting for its ACK: retransmitted with exponential back-off (RFC 7252 4.2). */
 abstract class Outbound {
@@ -205,7 +197,6 @@ class ServerExchange {
   constructor(
     readonly peer: Peer,
     readonly peerKey: string,
-    readonly dedupKey: string,
     readonly mid: number,
     readonly token: Buffer,
     readonly confirmable: boolean,
@@ -254,7 +245,8 @@ export class UdpCoapEndpoint implements CoapEndpoint {
   private readonly awaitingAck = new Map<string, Outbound>();
   /** Observations, by token (hex); the peer is checked on match. */
   private readonly observations = new Map<string, Observation>();
-  private readonly dedup: FifoMap<Buffer>;
+  /** Received message ids and our answers, by peer address, port and message id (dedup.ts). */
+  private readonly dedup: DedupCache;
   /**
    * NON notifications we sent, by peer + message id -> token, for NON_LIFETIME (RFC 7252 4.8.2): a RST answering one
    * reports the observer gone (RFC 7641 3.6). Created on the first NON notification (most endpoints never send one).
@@ -291,7 +283,7 @@ export class UdpCoapEndpoint implements CoapEndpoint {
     this.wheel = options.timerWheel ?? new TimerWheel({ resolutionMs: Math.min(10, Math.max(1, this.params.ackTimeoutMs / 10)) });
     this.ownWheel = options.timerWheel === undefined;
     const p = this.params;
-    this.dedup = new FifoMap<Buffer>({ capacity: p.dedupCapacity, ttlMs: p.exchangeLifetimeMs });
+    this.dedup = new DedupCache({ capacity: p.dedupCapacity, ttlMs: p.exchangeLifetimeMs });
     this.block1 = new FifoMap<Assembly>({
       capacity: p.maxBlockTransfers,
       ttlMs: p.blockTransferTimeoutMs,
@@ -349,15 +341,18 @@ export class UdpCoapEndpoint implements CoapEndpoint {
   async request(peer: Peer, req: OutgoingRequest, opts: RequestOptions = {}): Promise<ReceivedResponse> {
     if (this.closed) throw new CancelledError(`${describe(req)}: endpoint closed`);
     const spec = this.toSpec(req);
-    const target = await this.resolvePeer(peer);
-    const what = `${spec.method} /${spec.path.join('/')} to ${target.address}:${target.port}`;
+    // Built now to surface bad option values (segment too long, format out of range) as a typed error before anything
+    // is sent; they serve the message of a plain exchange.
+    const options = this.buildRequestOptions(spec);
+    // An IP literal (the usual case) needs no lookup: no extra turn of the event loop.
+    const target = this.literalPeer(peer) ?? (await this.resolvePeer(peer));
     let ans: Answer;
-    if (spec.payload.length > this.params.blockSize) ans = await this.sendBlock1(target, spec, what);
-    else ans = await this.exchange(target, spec, opts.onNotification);
+    if (spec.payload.length > this.params.blockSize) ans = await this.sendBlock1(target, spec, requestWhat(spec, target));
+    else ans = await this.exchange(target, spec, opts.onNotification, options);
     const b2 = ans.opts.block2;
     if (b2 && b2.more && codeClass(ans.res.code) === 2) {
       // Observe: blocks come with a fresh token so they cannot collide with notifications of the observation.
-      ans = await this.fetchBlocks(target, spec, ans, spec.observe === undefined, what);
+      ans = await this.fetchBlocks(target, spec, ans, spec.observe === undefined, requestWhat(spec, target));
     }
     return ans.res;
   }
@@ -403,9 +398,16 @@ export class UdpCoapEndpoint implements CoapEndpoint {
       confirmable: req.confirmable !== false,
       timeoutMs,
     };
-    // Encode once to surface bad option values (segment too long, format out of range) as a typed error now.
-    this.buildRequestOptions(spec);
     return spec;
+  }
+
+  /** The peer to send to when its address is an IP literal (validated like {@link resolvePeer}); undefined for a name. */
+  private literalPeer(peer: Peer): Peer | undefined {
+    if (!peer || typeof peer.address !== 'string') return undefined; // resolvePeer names the problem
+    const v = isIP(peer.address);
+    if (v === 0 || !Number.isInteger(peer.port) || peer.port < 1 || peer.port > 65535) return undefined;
+    // as mapped(): an IPv4 peer seen from a dual-stack socket is addressed as ::ffff:a.b.c.d
+    return v === 4 && this.isIPv6Socket() ? { ...peer, address: '::ffff:' + peer.address } : peer;
   }
 
   private async resolvePeer(peer: Peer): Promise<Peer> {
@@ -459,20 +461,22 @@ export class UdpCoapEndpoint implements CoapEndpoint {
   }
 
   /** One request message and its answer (no block-wise logic). */
-  private exchange(peer: Peer, spec: ExchangeSpec, onNotification?: (res: ReceivedResponse) => void): Promise<Answer> {
+  private exchange(peer: Peer, spec: ExchangeSpec, onNotification?: (res: ReceivedResponse) => void, options?: CoapOption[]): Promise<Answer> {
     return new Promise<Answer>((resolve, reject) => {
       if (this.closed) return reject(new CancelledError(`${spec.method} /${spec.path.join('/')}: endpoint closed`));
       const peerKey = peerKeyOf(peer.address, peer.port);
       let token: Buffer;
+      let tokenHex: string;
       if (spec.token) {
         token = spec.token;
-        if (this.pending.has(token.toString('hex'))) {
-          return reject(new EndpointStateError(`${spec.method} /${spec.path.join('/')}: token ${token.toString('hex')} is in use by a pending request`));
+        tokenHex = token.toString('hex');
+        if (this.pending.has(tokenHex)) {
+          return reject(new EndpointStateError(`${spec.method} /${spec.path.join('/')}: token ${tokenHex} is in use by a pending request`));
         }
       } else {
         token = this.newToken();
+        tokenHex = this.newTokenHex;
       }
-      const tokenHex = token.toString('hex');
       const pr = new PendingRequest(peer, peerKey, tokenHex, token, spec, resolve, reject, onNotification);
       this.allocMid(pr);
       try {
@@ -481,7 +485,7 @@ export class UdpCoapEndpoint implements CoapEndpoint {
           code: METHOD_CODES[spec.method],
           messageId: pr.mid,
           token,
-          options: this.buildRequestOptions(spec),
+          options: options ?? this.buildRequestOptions(spec),
           payload: spec.payload,
         });
       } catch (err) {
@@ -574,6 +578,9 @@ export class UdpCoapEndpoint implements CoapEndpoint {
     return { res: { ...first.res, payload: Buffer.concat(parts, received) }, opts: first.opts };
   }
 
+  /** Hex of the token the last newToken() returned. */
+  private newTokenHex = '';
+
   private newToken(): Buffer {
     const len = this.params.tokenLength;
     for (;;) {
@@ -585,7 +592,10 @@ export class UdpCoapEndpoint implements CoapEndpoint {
       this.tokenPool.copy(t, 0, this.tokenPos, this.tokenPos + len);
       this.tokenPos += len;
       const hex = t.toString('hex');
-      if (!this.pending.has(hex) && !this.observations.has(hex)) return t;
+      if (!this.pending.has(hex) && !this.observations.has(hex)) {
+        this.newTokenHex = hex;
+        return t;
+      }
     }
   }
 
@@ -877,9 +887,8 @@ export class UdpCoapEndpoint implements CoapEndpoint {
       return this.onAcked(o, msg, opts, rinfo);
     }
     // CON or NON response: a separate response, or a notification.
-    const dedupKey = peerKey + '#' + msg.messageId;
     const now = this.wheel.now();
-    const seen = this.dedup.get(dedupKey, now);
+    const seen = this.dedup.get(rinfo.address, rinfo.port, msg.messageId, now);
     if (seen !== undefined) {
       // RFC 7252 4.5: a duplicate is acknowledged again (same ACK/RST) and not delivered twice.
       this.counters.duplicates++;
@@ -911,7 +920,7 @@ export class UdpCoapEndpoint implements CoapEndpoint {
     }
     // RFC 7252 4.2/4.3 and 5.3.2: accept with an ACK (CON), reject with a RST (CON, and NON so the peer stops sending).
     if (msg.type === CON || !accepted) this.send(emptyMessage(accepted ? ACK : RST, msg.messageId), rinfo);
-    this.dedup.set(dedupKey, msg.type !== CON ? NON_MARK : accepted ? ACK_MARK : RST_MARK, now);
+    this.dedup.set(rinfo.address, rinfo.port, msg.messageId, msg.type !== CON ? NON_MARK : accepted ? ACK_MARK : RST_MARK, now);
     this.ensureHousekeeping();
     if (deliver) deliver();
   }
@@ -957,9 +966,8 @@ export class UdpCoapEndpoint implements CoapEndpoint {
   // -------------------------------------------------------------------------------------------------- requests in
 
   private onRequest(msg: CoapMessage, peerKey: string, rinfo: Peer): void {
-    const dedupKey = peerKey + '#' + msg.messageId;
     const now = this.wheel.now();
-    const seen = this.dedup.get(dedupKey, now);
+    const seen = this.dedup.get(rinfo.address, rinfo.port, msg.messageId, now);
     if (seen !== undefined) {
       // RFC 7252 4.5: same answer bytes again for a duplicate CON; NON duplicates and CONs still in the handler: dropped.
       this.counters.duplicates++;
@@ -967,12 +975,12 @@ export class UdpCoapEndpoint implements CoapEndpoint {
       return;
     }
     const confirmable = msg.type === CON;
-    this.dedup.set(dedupKey, confirmable ? PENDING_MARK : NON_MARK, now);
+    this.dedup.set(rinfo.address, rinfo.port, msg.messageId, confirmable ? PENDING_MARK : NON_MARK, now);
     this.ensureHousekeeping();
     const opts = readOptions(msg.options);
     const method = METHOD_BY_CODE[msg.code];
     const peer = toPeer(rinfo);
-    const ex = new ServerExchange(peer, peerKey, dedupKey, msg.messageId, msg.token, confirmable, method ?? 'GET', opts);
+    const ex = new ServerExchange(peer, peerKey, msg.messageId, msg.token, confirmable, method ?? 'GET', opts);
     // RFC 7252 5.8: an unknown method code gets 4.05.
     if (!method) return this.answer(ex, { code: '4.05' });
     if (opts.badCritical >= 0) {
@@ -1113,7 +1121,7 @@ export class UdpCoapEndpoint implements CoapEndpoint {
   /** RFC 7252 5.2.2: the empty ACK of a separate response; duplicates of the request get it again. */
   private sendEmptyAck(ex: ServerExchange): void {
     ex.state = 1;
-    this.dedup.update(ex.dedupKey, ACK_MARK);
+    this.dedup.update(ex.peer.address, ex.peer.port, ex.mid, ACK_MARK);
     this.send(emptyMessage(ACK, ex.mid), ex.peer);
   }
 
@@ -1217,7 +1225,7 @@ export class UdpCoapEndpoint implements CoapEndpoint {
       bytes = this.encodeResponse(type, mid, ex.token, { code: '5.00', payload: diagnostic((err as Error).message) }, null);
     }
     ex.state = 2;
-    if (type === ACK) this.dedup.update(ex.dedupKey, bytes);
+    if (type === ACK) this.dedup.update(ex.peer.address, ex.peer.port, ex.mid, bytes);
     if (separate && type === CON) {
       separate.bytes = bytes;
       this.awaitingAck.set(separate.midKey, separate);
@@ -1365,6 +1373,11 @@ function uintBytes(n: number): Buffer {
 function diagnostic(text: string): Buffer {
   const b = Buffer.from(text, 'utf8');
   return b.length <= DIAGNOSTIC_MAX ? b : b.subarray(0, DIAGNOSTIC_MAX);
+}
+
+/** How errors of a block-wise request name it. */
+function requestWhat(spec: ExchangeSpec, target: Peer): string {
+  return `${spec.method} /${spec.path.join('/')} to ${target.address}:${target.port}`;
 }
 
 function describe(req: OutgoingRequest | undefined): string {

@@ -1,8 +1,9 @@
 /**
- * CoAP message wire format (RFC 7252 3): a strict validator in front of coap-packet's `parse`, coap-packet's `generate` for
- * encoding, and the option numbers/value helpers the endpoint needs.
+ * CoAP message wire format (RFC 7252 3): a strict decoder (validation and option walk in one pass), a direct encoder
+ * into one Buffer, and the option numbers/value helpers the endpoint needs. Both produce and accept exactly what
+ * coap-packet's `parse` / `generate` do for valid messages (test/coap/message.test.ts compares them over random
+ * messages); they exist because the generic versions allocate per option (names, sort, one Buffer per option).
  */
-import { generate, parse } from 'coap-packet';
 import { CoapMessageError } from './errors';
 
 /** Message types (RFC 7252 3, field T). */
@@ -39,14 +40,6 @@ export const Opt = {
   SIZE1: 60,
   NO_RESPONSE: 258,
 } as const;
-
-/** coap-packet reports known options by name: map them back to numbers. */
-const NUMBER_BY_NAME: Record<string, number> = {
-  'If-Match': 1, 'Uri-Host': 3, ETag: 4, 'If-None-Match': 5, Observe: 6, 'Uri-Port': 7, 'Location-Path': 8, OSCORE: 9,
-  'Uri-Path': 11, 'Content-Format': 12, 'Max-Age': 14, 'Uri-Query': 15, 'Hop-Limit': 16, Accept: 17, 'Q-Block1': 19,
-  'Location-Query': 20, Block2: 23, Block1: 27, Size2: 28, 'Q-Block2': 31, 'Proxy-Uri': 35, 'Proxy-Scheme': 39, Size1: 60,
-  'No-Response': 258, 'OCF-Accept-Content-Format-Version': 2049, 'OCF-Content-Format-Version': 2053,
-};
 
 export interface CoapOption {
   number: number;
@@ -136,29 +129,54 @@ export function validate(buf: Buffer): void {
   }
 }
 
-/** Decodes a datagram; throws {@link CoapMessageError} for anything malformed (see {@link validate}). */
+/** 'c.dd' strings of the 256 code bytes (no string built per message). */
+const CODE_STRINGS: string[] = Array.from({ length: 256 }, (_, b) => codeString(b >> 5, b & 31));
+const NO_OPTIONS: CoapOption[] = [];
+
+/**
+ * Decodes a datagram; throws {@link CoapMessageError} for anything malformed (see {@link validate}). Token, option
+ * values and payload are views into `buf` (no copies).
+ */
 export function decode(buf: Buffer): CoapMessage {
   validate(buf);
-  let p;
-  try {
-    p = parse(buf);
-  } catch (err) {
-    throw new CoapMessageError(`cannot parse: ${(err as Error).message}`, { type: (buf[0] >> 4) & 3, messageId: buf.readUInt16BE(2) });
+  const b0 = buf[0];
+  const type = ((b0 >> 4) & 3) as MessageType;
+  const messageId = (buf[2] << 8) | buf[3];
+  const tkl = b0 & 15;
+  if (buf[1] === 0) {
+    // validate() checked: exactly the 4-byte header
+    return { type, code: '0.00', messageId, token: buf.subarray(4, 4), options: [], payload: EMPTY };
   }
-  const options: CoapOption[] = new Array(p.options.length);
-  for (let i = 0; i < p.options.length; i++) {
-    const o = p.options[i];
-    const name = o.name;
-    options[i] = { number: typeof name === 'number' ? name : (NUMBER_BY_NAME[name] ?? Number(name)), value: o.value };
+  const len = buf.length;
+  const options: CoapOption[] = [];
+  let i = 4 + tkl;
+  let number = 0;
+  let payload = EMPTY;
+  // Bounds and reserved values were checked by validate(): this walk only reads.
+  while (i < len) {
+    const b = buf[i];
+    if (b === 0xff) {
+      payload = buf.subarray(i + 1, len);
+      break;
+    }
+    i++;
+    let delta = b >> 4;
+    let olen = b & 15;
+    if (delta === 13) delta = buf[i++] + 13;
+    else if (delta === 14) {
+      delta = ((buf[i] << 8) | buf[i + 1]) + 269;
+      i += 2;
+    }
+    if (olen === 13) olen = buf[i++] + 13;
+    else if (olen === 14) {
+      olen = ((buf[i] << 8) | buf[i + 1]) + 269;
+      i += 2;
+    }
+    number += delta;
+    options.push({ number, value: buf.subarray(i, i + olen) });
+    i += olen;
   }
-  return {
-    type: ((buf[0] >> 4) & 3) as MessageType,
-    code: p.code,
-    messageId: p.messageId,
-    token: p.token,
-    options,
-    payload: p.payload,
-  };
+  return { type, code: CODE_STRINGS[buf[1]], messageId, token: buf.subarray(4, 4 + tkl), options, payload };
 }
 
 /** A message to encode. Options need not be sorted. */
@@ -173,37 +191,104 @@ export interface OutMessage {
 
 const CODE_RE = /^[0-7]\.[0-3][0-9]$/;
 
-/** Encodes a message; throws {@link CoapMessageError} when it cannot be (bad code, token over 8 bytes, too large). */
+/** Size of an option's header: 1 byte, plus 1 or 2 for an extended delta and for an extended length (RFC 7252 3.1). */
+function optionHeaderSize(delta: number, len: number): number {
+  return 1 + (delta < 13 ? 0 : delta < 269 ? 1 : 2) + (len < 13 ? 0 : len < 269 ? 1 : 2);
+}
+
+function byNumber(a: CoapOption, b: CoapOption): number {
+  return a.number - b.number;
+}
+
+/**
+ * Encodes a message into one exactly sized Buffer; throws {@link CoapMessageError} when it cannot be (bad code, token
+ * over 8 bytes, bad option, too large). Options are written in number order (a stable sort when they are not given in
+ * order: repeated options keep their relative order, RFC 7252 5.4.5).
+ */
 export function encode(msg: OutMessage): Buffer {
-  if (!CODE_RE.test(msg.code) || Number(msg.code.slice(2)) > 31) throw new CoapMessageError(`invalid code "${msg.code}"`);
-  if (msg.token && msg.token.length > 8) throw new CoapMessageError(`token of ${msg.token.length} bytes (at most 8)`);
-  if (!(msg.messageId >= 0 && msg.messageId <= 0xffff)) throw new CoapMessageError(`invalid message id ${msg.messageId}`);
-  if (msg.code === '0.00') return emptyMessage(msg.type, msg.messageId);
-  const opts = msg.options ?? [];
-  const named = new Array(opts.length);
+  const code = msg.code;
+  if (!CODE_RE.test(code) || Number(code.slice(2)) > 31) throw new CoapMessageError(`invalid code "${code}"`);
+  const token = msg.token;
+  if (token && token.length > 8) throw new CoapMessageError(`token of ${token.length} bytes (at most 8)`);
+  const mid = msg.messageId;
+  if (!(mid >= 0 && mid <= 0xffff)) throw new CoapMessageError(`invalid message id ${mid}`);
+  if (code === '0.00') return emptyMessage(msg.type, mid);
+  let opts = msg.options ?? NO_OPTIONS;
+  const tkl = token ? token.length : 0;
+  let size = 4 + tkl;
+  let prev = 0;
+  let sorted = true;
   for (let i = 0; i < opts.length; i++) {
     const o = opts[i];
-    if (!(o.number > 0 && o.number <= 0xffff)) throw new CoapMessageError(`invalid option number ${o.number}`);
-    if (o.value.length > 65535 + 269) throw new CoapMessageError(`option ${o.number} value of ${o.value.length} bytes`);
-    named[i] = { name: o.number, value: o.value };
+    const n = o.number;
+    if (!(Number.isInteger(n) && n > 0 && n <= 0xffff)) throw new CoapMessageError(`invalid option number ${n}`);
+    const v = o.value;
+    if (!(v instanceof Uint8Array)) throw new CoapMessageError(`option ${n}: value is not a Buffer`);
+    if (v.length > 65535 + 269) throw new CoapMessageError(`option ${n} value of ${v.length} bytes`);
+    if (n < prev) sorted = false;
+    prev = n;
   }
-  try {
-    return generate(
-      {
-        code: msg.code,
-        messageId: msg.messageId,
-        token: msg.token,
-        options: named,
-        payload: msg.payload,
-        confirmable: msg.type === CON,
-        ack: msg.type === ACK,
-        reset: msg.type === RST,
-      },
-      MAX_DATAGRAM,
-    );
-  } catch (err) {
-    throw new CoapMessageError(`cannot encode: ${(err as Error).message}`);
+  if (!sorted) opts = opts.slice().sort(byNumber); // Array.prototype.sort is stable
+  prev = 0;
+  for (let i = 0; i < opts.length; i++) {
+    const o = opts[i];
+    size += optionHeaderSize(o.number - prev, o.value.length) + o.value.length;
+    prev = o.number;
   }
+  const payload = msg.payload;
+  if (payload && !(payload instanceof Uint8Array)) throw new CoapMessageError('payload is not a Buffer');
+  const plen = payload ? payload.length : 0;
+  if (plen > 0) size += 1 + plen;
+  if (size > MAX_DATAGRAM) throw new CoapMessageError(`cannot encode: Max packet size is ${MAX_DATAGRAM}: current is ${size}`);
+  const out = Buffer.allocUnsafe(size);
+  // RFC 7252 3: Ver 1, T, TKL | Code (class << 5 | detail) | Message ID
+  const t = msg.type;
+  out[0] = 0x40 | ((t === CON || t === ACK || t === RST ? t : NON) << 4) | tkl;
+  out[1] = ((code.charCodeAt(0) - 48) << 5) | ((code.charCodeAt(2) - 48) * 10 + (code.charCodeAt(3) - 48));
+  out[2] = (mid >> 8) & 0xff;
+  out[3] = mid & 0xff;
+  let pos = 4;
+  if (tkl > 0) {
+    out.set(token!, pos);
+    pos += tkl;
+  }
+  prev = 0;
+  for (let i = 0; i < opts.length; i++) {
+    const o = opts[i];
+    const v = o.value;
+    const vlen = v.length;
+    const delta = o.number - prev;
+    prev = o.number;
+    const at = pos++;
+    let head: number;
+    if (delta < 13) head = delta << 4;
+    else if (delta < 269) {
+      head = 13 << 4;
+      out[pos++] = delta - 13;
+    } else {
+      head = 14 << 4;
+      out[pos++] = (delta - 269) >> 8;
+      out[pos++] = (delta - 269) & 0xff;
+    }
+    if (vlen < 13) head |= vlen;
+    else if (vlen < 269) {
+      head |= 13;
+      out[pos++] = vlen - 13;
+    } else {
+      head |= 14;
+      out[pos++] = (vlen - 269) >> 8;
+      out[pos++] = (vlen - 269) & 0xff;
+    }
+    out[at] = head;
+    if (vlen === 1) out[pos] = v[0];
+    else if (vlen > 0) out.set(v, pos);
+    pos += vlen;
+  }
+  if (plen > 0) {
+    out[pos++] = 0xff;
+    out.set(payload!, pos);
+  }
+  return out;
 }
 
 /** A 4-byte Empty message (ACK, RST, or a CoAP ping when CON), RFC 7252 4.1. */

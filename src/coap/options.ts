@@ -160,11 +160,30 @@ export function szxOf(size: number): number {
   throw new CoapMessageError(`block size ${size} is not a power of two from 16 to 1024`);
 }
 
+/**
+ * Bytes of short segments ('3', '0', '5700', 'rd'...: LwM2M path segments recur in nearly every request), shared by
+ * every option made from them: option values are only read (copied into the message by encode). Bounded: cleared when
+ * full.
+ */
+const SEGMENT_CACHE_MAX = 4096;
+const segmentBytes = new Map<string, Buffer>();
+
+function segmentValue(s: string): Buffer {
+  if (s.length > 5) return Buffer.from(s, 'utf8');
+  let b = segmentBytes.get(s);
+  if (b === undefined) {
+    b = Buffer.from(s, 'utf8');
+    if (segmentBytes.size >= SEGMENT_CACHE_MAX) segmentBytes.clear();
+    segmentBytes.set(s, b);
+  }
+  return b;
+}
+
 /** Encodes string segments (Uri-Path, Uri-Query, Location-Path) as options, each at most 255 bytes. */
 export function stringOptions(number: number, segments: readonly string[], into: CoapOption[]): void {
   for (const s of segments) {
     if (typeof s !== 'string') throw new CoapMessageError(`option ${number}: segment ${String(s)} is not a string`);
-    const value = Buffer.from(s, 'utf8');
+    const value = segmentValue(s);
     if (value.length > 255) throw new CoapMessageError(`option ${number}: segment of ${value.length} bytes (at most 255)`);
     into.push({ number, value });
   }
@@ -185,5 +204,18 @@ export function uintOption(number: number, value: number | undefined, maxBytes: 
   if (!Number.isInteger(value) || value < 0 || value >= 2 ** (8 * maxBytes)) {
     throw new CoapMessageError(`option ${number}: value ${value} is not an unsigned integer of at most ${maxBytes} bytes`);
   }
-  into.push({ number, value: encodeUint(value) });
+  into.push({ number, value: value < 0x10000 ? smallUintBytes(value) : encodeUint(value) });
+}
+
+/** Shared bytes of small option values (Content-Format, Accept: a handful of values in every message), like segmentValue. */
+const uintCache = new Map<number, Buffer>();
+
+function smallUintBytes(n: number): Buffer {
+  let b = uintCache.get(n);
+  if (b === undefined) {
+    b = encodeUint(n);
+    if (uintCache.size >= SEGMENT_CACHE_MAX) uintCache.clear();
+    uintCache.set(n, b);
+  }
+  return b;
 }

@@ -117,8 +117,16 @@ class Reader {
           bytes = Buffer.concat(chunks);
         } else {
           const n = this.length(a, 1);
-          bytes = this.buf.subarray(this.pos, this.pos + n);
+          const start = this.pos;
           this.pos += n;
+          if (major === 3) {
+            // Text straight from the input: no intermediate Buffer view for the (usual) ASCII case.
+            const b = this.buf;
+            let k = start;
+            while (k < start + n && b[k] <= 0x7f) k++;
+            if (k === start + n) return latin1Text(b, start, start + n);
+          }
+          bytes = this.buf.subarray(start, start + n);
         }
         if (major === 2) return Buffer.from(bytes);
         let ascii = true;
@@ -194,6 +202,18 @@ class Reader {
       }
     }
   }
+}
+
+/**
+ * Bytes start..end as a latin1 (here: ASCII) string. Short strings (names like "6/1") are built in JS, which is about
+ * twice as fast as the native call below 9 characters; longer ones through Buffer#toString.
+ */
+export function latin1Text(b: Buffer, start: number, end: number): string {
+  const n = end - start;
+  if (n > 8) return b.toString('latin1', start, end);
+  let s = '';
+  for (let k = start; k < end; k++) s += String.fromCharCode(b[k]);
+  return s;
 }
 
 /** IEEE 754 binary16 -> number (RFC 8949 Appendix D). */

@@ -13,7 +13,7 @@
  * and bounded: at most {@link MAX_LINK_INPUT} bytes and {@link MAX_LINKS} links.
  */
 import { DecodeError, EncodeError } from '../errors';
-import { Lwm2mPath } from '../model/path';
+import { Lwm2mPath, MAX_ID, MAX_INSTANCE_ID } from '../model/path';
 import { ContentFormat } from './formats';
 
 const FORMAT = ContentFormat.LINK;
@@ -46,9 +46,13 @@ function isWs(c: number): boolean {
   return c === 0x20 || c === 0x09 || c === 0x0a || c === 0x0d;
 }
 
+const hasOwn = Object.prototype.hasOwnProperty;
+
 function setParam(params: Record<string, string | true>, name: string, value: string | true): void {
-  if (Object.prototype.hasOwnProperty.call(params, name)) return; // the first occurrence wins
-  Object.defineProperty(params, name, { value, enumerable: true, writable: true, configurable: true });
+  if (hasOwn.call(params, name)) return; // the first occurrence wins
+  // "__proto__" is the one name whose assignment would not create an own property (it sets the prototype).
+  if (name === '__proto__') Object.defineProperty(params, name, { value, enumerable: true, writable: true, configurable: true });
+  else params[name] = value;
 }
 
 /** Parses a link-format payload (string or UTF-8 bytes). Throws DecodeError(40) on malformed input. */
@@ -220,11 +224,22 @@ export interface RegistrationLinks {
 
 function hasRt(link: Link, rt: string): boolean {
   const v = link.params.rt;
-  return typeof v === 'string' && v.split(' ').includes(rt);
+  return typeof v === 'string' && (v === rt || v.split(' ').includes(rt));
 }
 
 function parseCt(v: string | true, at: string): number[] {
   if (v === true) throw new DecodeError(FORMAT, `${at}: ct without a value`);
+  // The usual case, one format (`ct=112`): 1-5 ASCII digits.
+  if (v.length >= 1 && v.length <= 5) {
+    let n = 0;
+    let k = 0;
+    for (; k < v.length; k++) {
+      const c = v.charCodeAt(k);
+      if (c < 0x30 || c > 0x39) break;
+      n = n * 10 + (c - 0x30);
+    }
+    if (k === v.length && n <= 65535) return [n];
+  }
   const parts = v.trim().split(/\s+/);
   return parts.map((p) => {
     if (!/^\d{1,5}$/.test(p) || Number(p) > 65535) throw new DecodeError(FORMAT, `${at}: invalid content format "${p}" in ct`);
@@ -239,18 +254,37 @@ function normalizeRoot(uri: string): string {
   return r;
 }
 
-/** Parses the ids of an object or object-instance URI under `root`, or undefined for any other URI. */
+/**
+ * Parses the ids of an object or object-instance URI under `root`, or undefined for any other URI. The part after the
+ * root must be `/O`, `/O/I`, `/O/` or `/O/I/` with ids of 1-5 ASCII digits, O <= 65535 and I <= 65534 (Core 1.1 7.1,
+ * 7.4), as {@link Lwm2mPath.parse} reads them. One pass, no regular expression, no substring.
+ */
 function objectIds(uri: string, root: string): number[] | undefined {
-  let rest: string;
-  if (root === '/') rest = uri;
-  else if (uri.startsWith(root + '/')) rest = uri.slice(root.length);
+  let i: number;
+  if (root === '/') i = 0;
+  else if (uri.length > root.length && uri.charCodeAt(root.length) === 0x2f && uri.startsWith(root)) i = root.length;
   else return undefined;
-  if (!/^\/\d{1,5}(?:\/\d{1,5})?\/?$/.test(rest)) return undefined;
-  try {
-    const p = Lwm2mPath.parse(rest);
-    return p.length >= 1 && p.length <= 2 ? [...p.segments] : undefined;
-  } catch {
-    return undefined;
+  if (uri.charCodeAt(i) !== 0x2f) return undefined;
+  let end = uri.length;
+  if (end - i >= 2 && uri.charCodeAt(end - 1) === 0x2f) end--; // one trailing slash
+  i++;
+  const ids: number[] = [];
+  for (;;) {
+    const start = i;
+    let v = 0;
+    while (i < end) {
+      const c = uri.charCodeAt(i);
+      if (c === 0x2f) break;
+      if (c < 0x30 || c > 0x39) return undefined;
+      v = v * 10 + (c - 0x30);
+      i++;
+    }
+    const digits = i - start;
+    if (digits === 0 || digits > 5 || ids.length === 2) return undefined;
+    if (v > (ids.length === 1 ? MAX_INSTANCE_ID : MAX_ID)) return undefined;
+    ids.push(v);
+    if (i >= end) return ids;
+    i++; // the '/'
   }
 }
 

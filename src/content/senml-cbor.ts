@@ -10,7 +10,7 @@
  * the Float Set Point Value 18 as `2: 18`); Time as integer seconds in `v`.
  */
 import { DecodeError } from '../errors';
-import { CborItem, CborMap, CborTag, CborWriter, cborNumber, decodeCbor } from './cbor-wire';
+import { CborItem, CborMap, CborTag, CborWriter, cborNumber, decodeCbor, halfToNumber, latin1Text } from './cbor-wire';
 import { Codec, CodecOptions } from './codec';
 import { ContentFormat } from './formats';
 import { layoutSenml, resolveSenml, SenmlRaw } from './senml-common';
@@ -89,8 +89,131 @@ function readRecord(o: CborItem, i: number): SenmlRaw {
   return r;
 }
 
+/** Field codes of the direct reader: the label number (RFC 8428 Table 6), and VLO for the text label "vlo". */
+const VLO = 100;
+/** Text labels the direct reader knows (SenML JSON spellings, accepted in CBOR too) and their codes. */
+const TEXT_LABELS = new Map<string, number>([...Object.entries(SENML_LABELS), ['vlo', VLO]]);
+
+/**
+ * The usual SenML CBOR pack read straight into records, without building CBOR items first: a definite-length array of
+ * definite-length maps whose labels are known integers or text, and whose values are ASCII text, integers of up to 32
+ * bits, floats, booleans or byte strings. Anything else (tags, indefinite lengths, 64-bit integers, non-ASCII text,
+ * unknown labels, wrong types, truncation) returns undefined: the general reader then decodes it, or names the error.
+ * For the packs it accepts, the result is exactly the general reader's.
+ */
+function parseDirect(b: Buffer): SenmlRaw[] | undefined {
+  const end = b.length;
+  let pos = 0;
+  /** Argument of a definite head (info < 27), or -1. */
+  const arg = (info: number): number => {
+    if (info < 24) return info;
+    if (info === 24) return pos < end ? b[pos++] : -1;
+    if (info === 25) {
+      if (pos + 2 > end) return -1;
+      const v = (b[pos] << 8) | b[pos + 1];
+      pos += 2;
+      return v;
+    }
+    if (info === 26) {
+      if (pos + 4 > end) return -1;
+      const v = b.readUInt32BE(pos);
+      pos += 4;
+      return v;
+    }
+    return -1;
+  };
+  /** A number item (integer up to 32 bits, or float), or undefined. */
+  const number = (): number | undefined => {
+    if (pos >= end) return undefined;
+    const ib = b[pos++];
+    const major = ib >> 5;
+    const info = ib & 31;
+    if (major === 0 || major === 1) {
+      const a = arg(info);
+      if (a < 0) return undefined;
+      return major === 0 ? a : -1 - a;
+    }
+    if (major !== 7) return undefined;
+    if (info === 25 && pos + 2 <= end) { const v = halfToNumber((b[pos] << 8) | b[pos + 1]); pos += 2; return v; }
+    if (info === 26 && pos + 4 <= end) { const v = b.readFloatBE(pos); pos += 4; return v; }
+    if (info === 27 && pos + 8 <= end) { const v = b.readDoubleBE(pos); pos += 8; return v; }
+    return undefined;
+  };
+  /** An ASCII text item, or undefined. */
+  const text = (): string | undefined => {
+    if (pos >= end || b[pos] >> 5 !== 3) return undefined;
+    const n = arg(b[pos++] & 31);
+    if (n < 0 || pos + n > end) return undefined;
+    for (let k = pos; k < pos + n; k++) if (b[k] > 0x7f) return undefined;
+    const t = latin1Text(b, pos, pos + n);
+    pos += n;
+    return t;
+  };
+  if (end === 0 || b[0] >> 5 !== 4) return undefined;
+  pos = 1;
+  const count = arg(b[0] & 31);
+  if (count < 0 || count > end - pos) return undefined;
+  const out: SenmlRaw[] = new Array(count);
+  for (let i = 0; i < count; i++) {
+    if (pos >= end || b[pos] >> 5 !== 5) return undefined;
+    const fields = arg(b[pos++] & 31);
+    if (fields < 0 || fields * 2 > end - pos) return undefined;
+    const r: SenmlRaw = {};
+    for (let f = 0; f < fields; f++) {
+      if (pos >= end) return undefined;
+      const kb = b[pos];
+      let label: number | undefined;
+      if (kb < 0x18) { label = kb; pos++; } // 0..23
+      else if (kb >= 0x20 && kb < 0x38) { label = -1 - (kb & 31); pos++; } // -1..-24
+      else if (kb >> 5 === 3) { const t = text(); label = t === undefined ? undefined : TEXT_LABELS.get(t); }
+      if (label === undefined) return undefined;
+      switch (label) {
+        case SENML_LABELS.bn: { const v = text(); if (v === undefined) return undefined; r.bn = v; break; }
+        case SENML_LABELS.n: { const v = text(); if (v === undefined) return undefined; r.n = v; break; }
+        case SENML_LABELS.vs: { const v = text(); if (v === undefined) return undefined; r.vs = v; break; }
+        case VLO: { const v = text(); if (v === undefined) return undefined; r.vlo = v; break; }
+        case SENML_LABELS.bu: case SENML_LABELS.u: if (text() === undefined) return undefined; break;
+        case SENML_LABELS.bt: { const v = number(); if (v === undefined) return undefined; r.bt = v; break; }
+        case SENML_LABELS.t: { const v = number(); if (v === undefined) return undefined; r.t = v; break; }
+        case SENML_LABELS.v: { const v = number(); if (v === undefined) return undefined; r.v = v; break; }
+        case SENML_LABELS.bv: { const v = number(); if (v === undefined) return undefined; r.bv = v; break; }
+        case SENML_LABELS.bver: case SENML_LABELS.bs: case SENML_LABELS.s: case SENML_LABELS.ut:
+          if (number() === undefined) return undefined;
+          break;
+        case SENML_LABELS.vb: {
+          const v = pos < end ? b[pos] : 0;
+          if (v !== 0xf4 && v !== 0xf5) return undefined;
+          pos++;
+          r.vb = v === 0xf5;
+          break;
+        }
+        case SENML_LABELS.vd: {
+          if (pos >= end || b[pos] >> 5 !== 2) return undefined;
+          const n = arg(b[pos++] & 31);
+          if (n < 0 || pos + n > end) return undefined;
+          r.vd = Buffer.from(b.subarray(pos, pos + n));
+          pos += n;
+          break;
+        }
+        default:
+          return undefined; // an integer label SenML does not define: the general reader ignores it
+      }
+    }
+    out[i] = r;
+  }
+  return pos === end ? out : undefined;
+}
+
 /** Parses a SenML CBOR payload into raw records. */
 export function parseSenmlCbor(payload: Buffer): SenmlRaw[] {
+  if (payload.length === 0) return [];
+  const direct = parseDirect(payload);
+  if (direct !== undefined) return direct;
+  return parseSenmlCborItems(payload);
+}
+
+/** The general reader: any SenML CBOR pack through CBOR items (what {@link parseSenmlCbor} falls back to). */
+export function parseSenmlCborItems(payload: Buffer): SenmlRaw[] {
   if (payload.length === 0) return [];
   const doc = decodeCbor(payload, F);
   if (!Array.isArray(doc)) throw new DecodeError(F, 'a SenML pack must be a CBOR array');

@@ -9,6 +9,7 @@ import { DecodeError, EncodeError } from '../errors';
 import { Lwm2mPath } from '../model/path';
 import { ResourceType } from '../model/types';
 import { Codec, CodecOptions } from './codec';
+import { latin1Text } from './cbor-wire';
 import { ContentFormat } from './formats';
 import {
   dateToSeconds, decodedToModel, formatObjectLink, INT64_MAX, INT64_MIN, normalizeInteger, parseObjectLink,
@@ -73,6 +74,11 @@ export function textToValue(text: string, type: ResourceType | undefined, path: 
     case 'unsigned': {
       const t = text.trim();
       if (!INTEGER_RE.test(t)) return fail('expected a decimal integer');
+      if (t.length <= 15) {
+        // At most 15 digits: exact as a number, within both 64-bit ranges (-0 reads as 0, as through BigInt).
+        const n = Number(t);
+        if (n >= 0 || type === 'integer') return n === 0 ? 0 : n;
+      }
       const b = BigInt(t);
       if (type === 'integer' && (b < INT64_MIN || b > INT64_MAX)) return fail('outside the signed 64-bit range');
       if (type === 'unsigned' && (b < 0n || b > UINT64_MAX)) return fail('outside the unsigned 64-bit range');
@@ -109,6 +115,11 @@ export function textToValue(text: string, type: ResourceType | undefined, path: 
   }
 }
 
+function isAscii(b: Buffer): boolean {
+  for (let i = 0; i < b.length; i++) if (b[i] > 0x7f) return false;
+  return true;
+}
+
 export const textCodec: Codec = {
   format: FORMAT,
   name: 'text/plain',
@@ -121,10 +132,13 @@ export const textCodec: Codec = {
   decode(payload: Buffer, opts: CodecOptions): Lwm2mRecord[] {
     const path = singleValuePath(opts, FORMAT);
     let text: string;
-    try {
-      text = utf8.decode(payload);
-    } catch (e) {
-      throw new DecodeError(FORMAT, `${path}: payload is not valid UTF-8`, { cause: e });
+    if (isAscii(payload)) text = latin1Text(payload, 0, payload.length);
+    else {
+      try {
+        text = utf8.decode(payload);
+      } catch (e) {
+        throw new DecodeError(FORMAT, `${path}: payload is not valid UTF-8`, { cause: e });
+      }
     }
     return [{ path, value: textToValue(text, resourceTypeOf(opts.registry, path), path) }];
   },

@@ -67,8 +67,9 @@ export function recordsToTree(path: Lwm2mPath | string, records: readonly Lwm2mR
     if (!base.contains(r.path) || r.path.length < 3) continue;
     const ids = r.path.segments;
     let node = tree;
+    // Ids index the nodes as numbers (the same property keys as their decimal text, without building the text).
     for (let i = base.length; i < ids.length - 1; i++) {
-      const k = String(ids[i]);
+      const k = ids[i];
       let next = node[k];
       if (next === undefined || isLeaf(next)) {
         // A resource that was first seen as a single value and now has instances: instances win.
@@ -77,7 +78,7 @@ export function recordsToTree(path: Lwm2mPath | string, records: readonly Lwm2mR
       }
       node = next as { [id: string]: TreeNode };
     }
-    const leafKey = String(ids[ids.length - 1]);
+    const leafKey = ids[ids.length - 1];
     if (!(leafKey in node) || isLeaf(node[leafKey])) node[leafKey] = r.value!;
   }
   return tree;

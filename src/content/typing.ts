@@ -239,6 +239,8 @@ export function decodedToModel(value: Lwm2mValue, type: ResourceType | undefined
       return typeof value === 'string' ? value : fail();
     case 'integer':
     case 'unsigned': {
+      // The usual case: a safe integer is within both 64-bit ranges except below 0 for unsigned (-0 reads as 0).
+      if (typeof value === 'number' && Number.isSafeInteger(value) && (value >= 0 || type === 'integer')) return value === 0 ? 0 : value;
       let b: bigint | undefined;
       if (typeof value === 'bigint') b = value;
       else if (typeof value === 'number' && Number.isInteger(value)) b = BigInt(value);

@@ -13,6 +13,8 @@ function show(v: unknown): string {
   try { return String(v); } catch { return typeof v; }
 }
 const LEVELS: PathLevel[] = ['root', 'object', 'instance', 'resource', 'resourceInstance'];
+/** Passed by parse() to the constructor: the ids were checked already (not exported: no one else can pass it). */
+const TRUSTED: unique symbol = Symbol('trusted ids');
 
 /**
  * An LwM2M path: `/`, `/O`, `/O/I`, `/O/I/R` or `/O/I/R/RI`. Immutable.
@@ -22,7 +24,12 @@ export class Lwm2mPath {
   private readonly ids: readonly number[];
   private str: string | undefined;
 
-  constructor(ids: readonly number[]) {
+  constructor(ids: readonly number[], trusted?: typeof TRUSTED) {
+    if (trusted === TRUSTED) {
+      // From parse(): `ids` is a fresh array already checked.
+      this.ids = Object.freeze(ids as number[]);
+      return;
+    }
     if (!Array.isArray(ids)) throw new InvalidPathError(show(ids), 'not an array of ids');
     if (ids.length > 4) throw new InvalidPathError('/' + ids.map(show).join('/'), 'more than 4 segments');
     // A plain loop (not forEach) so holes in a sparse array are checked too.
@@ -40,6 +47,48 @@ export class Lwm2mPath {
   static parse(input: string): Lwm2mPath {
     if (typeof input !== 'string') throw new InvalidPathError(show(input), 'not a string');
     if (input === '/') return Lwm2mPath.ROOT;
+    const fast = Lwm2mPath.parseFast(input);
+    if (fast !== undefined) return fast;
+    return Lwm2mPath.parseSlow(input);
+  }
+
+  /**
+   * One pass over a well-formed path (`/` then 1-4 segments of 1-5 ASCII digits separated by `/`, an optional trailing
+   * `/`, ids in range): the same acceptance as {@link Lwm2mPath.parseSlow}, without splitting or regular
+   * expressions. Returns undefined for anything else; the reference parser then names the error.
+   */
+  private static parseFast(input: string): Lwm2mPath | undefined {
+    const n = input.length;
+    if (n < 2 || n > MAX_PATH_LENGTH || input.charCodeAt(0) !== 0x2f) return undefined;
+    const end = input.charCodeAt(n - 1) === 0x2f ? n - 1 : n;
+    const ids: number[] = [];
+    let canonical = end === n;
+    let i = 1;
+    for (;;) {
+      const start = i;
+      let v = 0;
+      while (i < end) {
+        const c = input.charCodeAt(i);
+        if (c === 0x2f) break;
+        if (c < 0x30 || c > 0x39) return undefined;
+        v = v * 10 + (c - 0x30);
+        i++;
+      }
+      const digits = i - start;
+      if (digits === 0 || digits > 5 || ids.length === 4) return undefined;
+      if (v > (ids.length === 1 ? MAX_INSTANCE_ID : MAX_ID)) return undefined;
+      if (digits > 1 && input.charCodeAt(start) === 0x30) canonical = false; // leading zero
+      ids.push(v);
+      if (i >= end) break;
+      i++; // the '/'
+    }
+    const p = new Lwm2mPath(ids, TRUSTED);
+    if (canonical) p.str = input;
+    return p;
+  }
+
+  /** The reference parser: gives the precise error for anything {@link parseFast} does not accept. */
+  private static parseSlow(input: string): Lwm2mPath {
     // The longest valid path is "/65535/65534/65535/65535/" (segments of at most 5 digits): refuse longer input before
     // splitting it, so a huge string costs no allocation.
     if (input.length > MAX_PATH_LENGTH) throw new InvalidPathError(input.slice(0, 40) + '…', `longer than ${MAX_PATH_LENGTH} characters`);
@@ -110,3 +159,4 @@ export class Lwm2mPath {
 
   toJSON(): string { return this.toString(); }
 }
+

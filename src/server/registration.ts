@@ -97,6 +97,8 @@ export function internCt(ct: readonly number[]): number[] {
 
 /** Encodes an object list compactly: objects separated by a space, `id[@version][:i,i,...]`. */
 export function compactObjects(objects: ParsedRegistrationLinks['objects']): string {
+  const direct = compactSorted(objects);
+  if (direct !== undefined) return internObjectLinks(direct);
   const merged = new Map<number, { version?: string; instances: Set<number> }>();
   for (const o of objects) {
     let m = merged.get(o.objectId);
@@ -113,6 +115,29 @@ export function compactObjects(objects: ParsedRegistrationLinks['objects']): str
     parts.push(s);
   }
   return internObjectLinks(parts.join(' '));
+}
+
+/**
+ * {@link compactObjects} for the usual payload, whose object ids and instance ids already come in ascending order
+ * without repeats: written in one pass. Undefined when the list needs merging or sorting.
+ */
+function compactSorted(objects: ParsedRegistrationLinks['objects']): string | undefined {
+  let out = '';
+  let prev = -1;
+  for (let i = 0; i < objects.length; i++) {
+    const o = objects[i];
+    if (!(o.objectId > prev)) return undefined;
+    prev = o.objectId;
+    if (i > 0) out += ' ';
+    out += o.objectId;
+    if (o.version !== undefined) out += '@' + o.version;
+    const inst = o.instances;
+    for (let k = 0; k < inst.length; k++) {
+      if (k > 0 && !(inst[k] > inst[k - 1])) return undefined;
+      out += (k === 0 ? ':' : ',') + inst[k];
+    }
+  }
+  return out;
 }
 
 /** The objects and instances of a registration: `{ 3: { instances: [0] }, 1: { version: '1.1', instances: [0] } }`. */

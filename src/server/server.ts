@@ -765,7 +765,7 @@ export class Lwm2mServer extends EventEmitter {
    * does not know (after a restart). Returns false when no observation matches (the transport answers RST, which
    * cancels the observation at the device, RFC 7641 3.6).
    */
-  private handleNotification(token: string, res: ReceivedResponse): boolean {
+  private handleNotification(token: string, res: ReceivedResponse, livePath?: Lwm2mPath): boolean {
     const obs = this.store.getObservation(token);
     if (!obs) return false;
     const reg = this.store.getById(obs.registrationId);
@@ -783,7 +783,8 @@ export class Lwm2mServer extends EventEmitter {
       this.safeEmit('observationCancelled', { registration: reg, observation: obs, reason: `device sent ${res.code}` });
       return true;
     }
-    const path = obs.composite ? Lwm2mPath.ROOT : Lwm2mPath.parse(obs.paths[0]);
+    // `livePath`: parsed once when the observation started (kept by its routing closure, beside the persistable record).
+    const path = obs.composite ? Lwm2mPath.ROOT : livePath ?? Lwm2mPath.parse(obs.paths[0]);
     const format = res.contentFormat ?? obs.format ?? (obs.composite ? ContentFormat.SENML_CBOR : ContentFormat.TLV);
     let records: Lwm2mRecord[];
     try {
@@ -800,6 +801,12 @@ export class Lwm2mServer extends EventEmitter {
     this.safeEmit('notification', { registration: reg, observation: obs, value, records, format, sequence: res.observe });
     // After 'notification', so a log can complete the entry it just made.
     this.notificationTraffic(reg, obs, res);
+    if (res.observe === undefined) {
+      // RFC 7641 3.2: a response without an Observe option ends the observation (the device removed us as observer).
+      this.store.removeObservation(token);
+      this.transports.get(reg.transport)?.endpoint.forgetToken(Buffer.from(token, 'hex'));
+      this.safeEmit('observationCancelled', { registration: reg, observation: obs, reason: 'device ended the observation (no Observe option)' });
+    }
     return true;
   }
 
@@ -964,8 +971,9 @@ export class Lwm2mServer extends EventEmitter {
       const ctx = this.context(endpoint, composite ? 'observe-composite' : 'observe', opts);
       const token = randomBytes(8);
       const hex = tokenHex(token);
+      let livePath: Lwm2mPath | undefined;
       const onNotification = (res: ReceivedResponse): void => {
-        this.handleNotification(hex, res);
+        this.handleNotification(hex, res, livePath);
       };
       let answer: ObserveAnswer;
       try {
@@ -993,6 +1001,7 @@ export class Lwm2mServer extends EventEmitter {
       };
       if (composite) observation.requestFormat = answer.asked;
       if (opts.owner !== undefined) observation.owner = String(opts.owner);
+      if (!composite) livePath = answer.paths[0];
       const replaced = this.store.addObservation(observation);
       for (const o of replaced) if (o.token !== hex) this.forget(reg, o.token);
       return { ...observation, value: answer.value, records: answer.records, format: answer.format, code: answer.code };

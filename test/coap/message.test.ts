@@ -6,6 +6,14 @@ import { CoapMessageError } from '../../src/coap/errors';
 import { blockSize, decodeBlock, encodeBlock, pathSegments, readOptions, szxOf } from '../../src/coap/options';
 import { isFresh } from '../../src/coap/observe';
 
+/** coap-packet's parse reports known options by name. */
+const NAME_TO_NUMBER: Record<string, number> = {
+  'If-Match': 1, 'Uri-Host': 3, ETag: 4, 'If-None-Match': 5, Observe: 6, 'Uri-Port': 7, 'Location-Path': 8, OSCORE: 9,
+  'Uri-Path': 11, 'Content-Format': 12, 'Max-Age': 14, 'Uri-Query': 15, 'Hop-Limit': 16, Accept: 17, 'Q-Block1': 19,
+  'Location-Query': 20, Block2: 23, Block1: 27, Size2: 28, 'Q-Block2': 31, 'Proxy-Uri': 35, 'Proxy-Scheme': 39, Size1: 60,
+  'No-Response': 258, 'OCF-Accept-Content-Format-Version': 2049, 'OCF-Content-Format-Version': 2053,
+};
+
 describe('CoAP message codec', () => {
   test('encode/decode round trip, checked against coap-packet', () => {
     const bytes = encode({
@@ -94,6 +102,59 @@ describe('CoAP message codec', () => {
     }
   });
 
+  test('encode and decode agree byte for byte with coap-packet over random valid messages', () => {
+    let seed = 7;
+    const rnd = () => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff);
+    const int = (n: number) => Math.floor(rnd() * n);
+    const bytes = (n: number) => {
+      const b = Buffer.alloc(n);
+      for (let j = 0; j < n; j++) b[j] = int(256);
+      return b;
+    };
+    // Lengths around every boundary of the option header (0-12 inline, 13-268 one extra byte, 269+ two).
+    const lengths = [0, 1, 2, 4, 8, 12, 13, 14, 200, 268, 269, 270, 1000];
+    // Numbers giving deltas on both sides of 13 and 269, and repeated numbers.
+    const numbers = [1, 3, 4, 6, 8, 11, 12, 14, 15, 17, 23, 27, 28, 35, 60, 258, 270, 284, 2049, 2053, 65000, 65535];
+    const TYPES = [CON, NON, ACK, RST] as const;
+    for (let i = 0; i < 3000; i++) {
+      const type = TYPES[int(4)];
+      const cls = [0, 2, 4, 5, 1, 7][int(6)];
+      const code = `${cls}.${String(int(32)).padStart(2, '0')}`;
+      if (code === '0.00') continue;
+      const messageId = int(0x10000);
+      const token = rnd() < 0.2 ? undefined : bytes(int(9));
+      const options: { number: number; value: Buffer }[] = [];
+      const count = int(8);
+      for (let k = 0; k < count; k++) {
+        const n = numbers[int(numbers.length)];
+        const reps = rnd() < 0.3 ? 1 + int(3) : 1;
+        for (let r = 0; r < reps; r++) options.push({ number: n, value: bytes(lengths[int(lengths.length)]) });
+      }
+      if (rnd() < 0.5) options.sort((a, b) => a.number - b.number); // in order (the usual case) or not
+      const payload = rnd() < 0.3 ? undefined : bytes(rnd() < 0.1 ? 1500 : int(64));
+      const msg = { type, code, messageId, token, options, payload };
+      const expected = generate({
+        code, messageId, token, payload,
+        options: options.map((o) => ({ name: String(o.number), value: o.value })),
+        confirmable: type === CON, ack: type === ACK, reset: type === RST,
+      }, 65507);
+      const ours = encode(msg);
+      assert.ok(ours.equals(expected), `message ${i}: ${ours.toString('hex')} != ${expected.toString('hex')}`);
+      const m = decode(ours);
+      const p = parse(ours);
+      assert.equal(m.type, type);
+      assert.equal(m.code, p.code);
+      assert.equal(m.messageId, p.messageId);
+      assert.ok(m.token.equals(p.token));
+      assert.ok(m.payload.equals(p.payload));
+      assert.deepEqual(m.options.map((o) => o.number), p.options.map((o) => Number(NAME_TO_NUMBER[o.name as string] ?? o.name)));
+      assert.deepEqual(m.options.map((o) => o.value.toString('hex')), p.options.map((o) => o.value.toString('hex')));
+      // stable order of repeated options
+      const inOrder = [...options].sort((a, b) => a.number - b.number);
+      assert.deepEqual(m.options.map((o) => o.value.toString('hex')), inOrder.map((o) => o.value.toString('hex')));
+    }
+  });
+
   test('encode rejects what cannot be sent', () => {
     assert.throws(() => encode({ type: CON, code: '0.01', messageId: 1, token: Buffer.alloc(9) }), CoapMessageError);
     assert.throws(() => encode({ type: CON, code: '8.01', messageId: 1 }), CoapMessageError);
@@ -101,6 +162,9 @@ describe('CoAP message codec', () => {
     assert.throws(() => encode({ type: CON, code: '0.01', messageId: 70000 }), CoapMessageError);
     assert.throws(() => encode({ type: CON, code: '0.01', messageId: 1, options: [{ number: 0, value: Buffer.alloc(0) }] }), CoapMessageError);
     assert.throws(() => encode({ type: CON, code: '0.01', messageId: 1, payload: Buffer.alloc(70000) }), CoapMessageError);
+    assert.throws(() => encode({ type: CON, code: '0.01', messageId: 1, options: [{ number: 11.5, value: Buffer.alloc(0) }] }), CoapMessageError);
+    assert.throws(() => encode({ type: CON, code: '0.01', messageId: 1, options: [{ number: 11, value: 'x' as unknown as Buffer }] }), CoapMessageError);
+    assert.throws(() => encode({ type: CON, code: '0.01', messageId: 1, payload: 'x' as unknown as Buffer }), CoapMessageError);
   });
 
   test('uint options are minimal', () => {

@@ -122,6 +122,44 @@ describe('link-format: LwM2M registration payloads', () => {
     assert.deepEqual(reg.others.map((l) => l.uri), ['/3/0/1', '/abc', '/3/65535']);
   });
 
+  test('object and instance links are recognised exactly as the path grammar says (random URIs)', () => {
+    // Reference: the part under the root is /O, /O/I (optional trailing slash), ids of 1-5 digits, O <= 65535, I <= 65534.
+    const reference = (uri: string, root: string): number[] | undefined => {
+      let rest: string;
+      if (root === '/') rest = uri;
+      else if (uri.startsWith(root + '/')) rest = uri.slice(root.length);
+      else return undefined;
+      const m = /^\/(\d{1,5})(?:\/(\d{1,5}))?\/?$/.exec(rest);
+      if (!m) return undefined;
+      const ids = [Number(m[1])];
+      if (m[2] !== undefined) ids.push(Number(m[2]));
+      return ids[0] > 65535 || (ids.length > 1 && ids[1] > 65534) ? undefined : ids;
+    };
+    let seed = 5;
+    const rnd = (n: number) => Math.floor(((seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x80000000) * n);
+    const segments = ['0', '3', '42', '00042', '65535', '65534', '65536', '000001', '', 'a', '3a', '1.0', 'lwm2m'];
+    let objects = 0;
+    for (let k = 0; k < 3000; k++) {
+      const root = rnd(3) === 0 ? '/lwm2m' : '/';
+      let uri = root === '/' ? (rnd(8) === 0 ? '/lwm2m' : '') : (rnd(8) === 0 ? '/lwm2' : '/lwm2m');
+      const n = 1 + rnd(3);
+      for (let j = 0; j < n; j++) uri += '/' + segments[rnd(segments.length)];
+      if (rnd(4) === 0) uri += '/';
+      if (uri === root || uri === '') continue;
+      const head = root === '/' ? '</>;rt="oma.lwm2m"' : `<${root}>;rt="oma.lwm2m"`;
+      const reg = parseRegistrationLinks(`${head},<${uri}>`);
+      const want = reference(uri, root);
+      if (want === undefined) {
+        assert.deepEqual(reg.objects, [], uri);
+        assert.deepEqual(reg.others.map((l) => l.uri), [uri], uri);
+      } else {
+        objects++;
+        assert.deepEqual(reg.objects, [{ objectId: want[0], instances: want.slice(1) }], `${root} ${uri}`);
+      }
+    }
+    assert.ok(objects > 100, `enough object links drawn (${objects})`);
+  });
+
   test('bad ct and ver are DecodeError', () => {
     decodeFails(() => parseRegistrationLinks('</>;rt="oma.lwm2m";ct=abc'), 'ct');
     decodeFails(() => parseRegistrationLinks('</>;rt="oma.lwm2m";ct="60 99999"'), 'ct');

@@ -1,6 +1,6 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { senmlCborCodec } from '../../src/content/senml-cbor';
+import { parseSenmlCbor, parseSenmlCborItems, senmlCborCodec } from '../../src/content/senml-cbor';
 import { DecodeError, EncodeError } from '../../src/errors';
 import { Lwm2mPath } from '../../src/model/path';
 import { Lwm2mRecord } from '../../src/content/values';
@@ -222,5 +222,86 @@ describe('SenML CBOR: values and wire forms', () => {
     assert.deepEqual(dec(Buffer.alloc(0), '/3/0'), []);
     assert.deepEqual(dec(b(0x80), '/3/0'), []);
     assert.deepEqual(enc([], '/3/0'), b(0x80));
+  });
+});
+
+describe('SenML CBOR direct reader', () => {
+  /** Result or error message of a reader. */
+  const outcome = (fn: () => unknown): unknown => {
+    try {
+      return { ok: fn() };
+    } catch (err) {
+      assert.ok(err instanceof DecodeError, `unexpected ${String(err)}`);
+      return { error: err.message };
+    }
+  };
+
+  test('reads every pack exactly as the general reader does (generated packs, then byte-level mutations)', () => {
+    let seed = 21;
+    const rnd = (n: number) => Math.floor(((seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x80000000) * n);
+    const head = (major: number, n: number): number[] => {
+      const m = major << 5;
+      if (n < 24) return [m | n];
+      if (n < 0x100) return [m | 24, n];
+      if (n < 0x10000) return [m | 25, n >> 8, n & 0xff];
+      return [m | 26, (n >>> 24) & 0xff, (n >> 16) & 0xff, (n >> 8) & 0xff, n & 0xff];
+    };
+    const textItem = (s: string) => { const u = Buffer.from(s, 'utf8'); return [...head(3, u.length), ...u]; };
+    const values: Array<() => number[]> = [
+      () => textItem(['/3/0/', '0', '6/1', '', 'é', 'x'.repeat(30)][rnd(6)]),
+      () => head(0, [0, 5, 23, 24, 255, 256, 70000, 0xffffffff][rnd(8)]),
+      () => head(1, [0, 9, 300, 0x12345678][rnd(4)]),
+      () => [0x1b, 0, 0, 0, 1, 0, 0, 0, 0], // 64-bit integer
+      () => [0xf9, 0x3c, 0x00], // half 1.0
+      () => [0xfa, 0x41, 0xc8, 0x00, 0x00], // float 25
+      () => [0xfb, 0x40, 0x09, 0x21, 0xfb, 0x54, 0x44, 0x2d, 0x18], // double pi
+      () => [[0xf4], [0xf5], [0xf6]][rnd(3)], // false, true, null
+      () => [...head(2, 3), 1, 2, 3], // bytes
+      () => [0xc1, ...head(0, 1700000000)], // tag 1
+      () => [0xc0, ...textItem('2020-01-01T00:00:00Z')], // tag 0
+      () => [0x7f, 0x61, 0x61, 0xff], // indefinite text
+    ];
+    const labels: Array<() => number[]> = [
+      () => head(0, rnd(10)), () => head(1, rnd(7)), () => textItem(['bn', 'n', 'v', 'vs', 'vlo', 'vb', 'vd', 'x_', 'zz', 'bt'][rnd(10)]),
+      () => [0x18, 0x02], // non-shortest label 2
+    ];
+    const pack = (): Buffer => {
+      const records = rnd(5);
+      const out: number[] = [...head(4, records)];
+      for (let i = 0; i < records; i++) {
+        const fields = rnd(4);
+        out.push(...head(5, fields));
+        for (let f = 0; f < fields; f++) {
+          // mostly the usual shape: integer labels with values of their kind
+          const usual = rnd(3) > 0;
+          if (usual) {
+            const k = [-2, 0, 2, 3, 4, 8, 6, -3][rnd(8)];
+            out.push(...(k < 0 ? head(1, -1 - k) : head(0, k)));
+            out.push(...(k === -2 || k === 0 || k === 3 ? textItem(['/3/0/', '1', '6/0', 'abc'][rnd(4)])
+              : k === 4 ? [0xf5] : k === 8 ? [...head(2, 2), 9, 9] : head(0, rnd(1000))));
+          } else {
+            out.push(...labels[rnd(labels.length)]());
+            out.push(...values[rnd(values.length)]());
+          }
+        }
+      }
+      return Buffer.from(out);
+    };
+    let direct = 0;
+    for (let k = 0; k < 20000; k++) {
+      const p = pack();
+      if (k % 2 === 1 && p.length > 0) {
+        // flip, drop or add bytes
+        const i = rnd(p.length);
+        const m = rnd(3);
+        if (m === 0) p[i] = rnd(256);
+        else if (m === 1) { const cut = Buffer.concat([p.subarray(0, i), p.subarray(i + 1)]); assert.deepEqual(outcome(() => parseSenmlCbor(cut)), outcome(() => parseSenmlCborItems(cut))); continue; }
+        else { const more = Buffer.concat([p, Buffer.from([rnd(256)])]); assert.deepEqual(outcome(() => parseSenmlCbor(more)), outcome(() => parseSenmlCborItems(more))); continue; }
+      }
+      const a = outcome(() => parseSenmlCbor(p));
+      assert.deepEqual(a, outcome(() => parseSenmlCborItems(p)), p.toString('hex'));
+      if ((a as { ok?: unknown }).ok !== undefined) direct++;
+    }
+    assert.ok(direct > 2000, `enough valid packs (${direct})`);
   });
 });

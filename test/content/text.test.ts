@@ -68,6 +68,23 @@ describe('text/plain codec', () => {
     assert.deepEqual(dec('/9999/0/5', 'AAEC/w'), Buffer.of(0, 1, 2, 255));
   });
 
+  test('integers read the same on both sides of the 15-digit fast path', () => {
+    // /9999/0/1 is an Integer, /9999/0/2 an Unsigned Integer (model-a)
+    for (const t of ['0', '-0', '+0', '7', '007', '-42', '999999999999999', '-99999999999999', '1000000000000000', '9007199254740993', '-9223372036854775808']) {
+      const big = BigInt(t);
+      const expected = big >= BigInt(Number.MIN_SAFE_INTEGER) && big <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(big) : big;
+      assert.equal(dec('/9999/0/1', t), expected, t);
+      assert.ok(!Object.is(dec('/9999/0/1', t), -0), `${t} reads as 0, not -0`);
+      if (big >= 0n) assert.equal(dec('/9999/0/2', t), expected, t);
+      else decodeFails('/9999/0/2', t, 'unsigned');
+    }
+  });
+
+  test('non-ASCII text goes through the strict UTF-8 decoder', () => {
+    assert.equal(dec('/9999/0/0', 'été'), 'été');
+    decodeFails('/9999/0/0', Buffer.from([0x61, 0xff]), 'UTF-8');
+  });
+
   test('decoding validates against the model type', () => {
     decodeFails('/9999/0/1', 'abc', '/9999/0/1', 'integer');
     decodeFails('/9999/0/1', '1.5', 'integer');

@@ -107,6 +107,45 @@ describe('Lwm2mPath.parse errors', () => {
     assert.ok(err.message.length < 200, 'the error message stays short');
   });
 
+  test('accepts exactly what the reference grammar accepts (random strings near the grammar)', () => {
+    // The reference: split on "/", every segment 1-5 ASCII digits, at most 4, ids in range, one optional trailing "/".
+    const reference = (s: string): number[] | undefined => {
+      if (s === '/') return [];
+      if (s.length > 25 || !s.startsWith('/')) return undefined;
+      const parts = (s.endsWith('/') ? s.slice(1, -1) : s.slice(1)).split('/');
+      if (parts.length > 4) return undefined;
+      const ids: number[] = [];
+      for (let i = 0; i < parts.length; i++) {
+        if (!/^[0-9]{1,5}$/.test(parts[i])) return undefined;
+        const n = Number(parts[i]);
+        if (n > (i === 1 ? 65534 : 65535)) return undefined;
+        ids.push(n);
+      }
+      return ids;
+    };
+    let seed = 11;
+    const rnd = (n: number) => Math.floor(((seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x80000000) * n);
+    const alphabet = ['/', '/', '/', '0', '1', '3', '5', '6', '9', '65535', '65534', '65536', '99999', '00', 'a', ' ', '-', '.', '٣'];
+    let accepted = 0;
+    for (let k = 0; k < 30000; k++) {
+      let s = rnd(10) < 8 ? '/' : '';
+      const parts = 1 + rnd(9);
+      for (let j = 0; j < parts; j++) s += alphabet[rnd(alphabet.length)];
+      const want = reference(s);
+      let got: number[] | undefined;
+      try {
+        const p = Lwm2mPath.parse(s);
+        got = [...p.segments];
+        assert.equal(p.toString(), '/' + got.join('/'), s);
+      } catch (err) {
+        assert.ok(err instanceof InvalidPathError, s);
+      }
+      assert.deepEqual(got, want, JSON.stringify(s));
+      if (want) accepted++;
+    }
+    assert.ok(accepted > 1000, `enough valid paths drawn (${accepted})`);
+  });
+
   test('non-strings', () => {
     for (const bad of [undefined, null, 3, 3n, true, {}, ['/3'], Symbol('x'), Object.create(null)]) {
       assertInvalid(() => Lwm2mPath.parse(bad as unknown as string), 'not a string');

@@ -54,13 +54,9 @@ describe('server conformance: registration interface', () => {
 });
 
 describe('server conformance: observations', () => {
-  // Known bug in src/server/server.ts (handleNotification): only a non-2.xx notification ends the observation; a
-  // 2.xx without an Observe option ends it too (RFC 7641 3.2 / 4.2: the device removed us from its observers), yet
-  // the observation stays in the store and the application waits for notifications that never come. The transport
-  // already forgets the token (coap/endpoint.ts onNotification). Fix in handleNotification: treat
-  // `res.observe === undefined` as final (deliver the value, then removeObservation + forgetToken +
-  // 'observationCancelled'). Marked todo until server.ts takes the fix.
-  test('a 2.05 answer without Observe ends the observation (RFC 7641 3.2)', { todo: 'fix belongs in src/server/server.ts handleNotification' }, async () => {
+  // RFC 7641 3.2 / 4.2: a 2.xx without an Observe option ends the observation (the device removed us from its observers):
+  // the value is delivered, then the observation is removed and 'observationCancelled' says why.
+  test('a 2.05 answer without Observe ends the observation (RFC 7641 3.2)', async () => {
     const env = await startServer();
     try {
       const dev = await env.device('obs-end');

@@ -74,4 +74,25 @@ describe('compact object list', () => {
     });
     assert.deepEqual(registrationObjects({ objectLinks: '' }), {});
   });
+
+  test('lists already in order give the same text as shuffled ones (random lists)', () => {
+    let seed = 9;
+    const rnd = (n: number) => Math.floor(((seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x80000000) * n);
+    for (let k = 0; k < 2000; k++) {
+      const ids = [...new Set(Array.from({ length: rnd(6) }, () => rnd(4000)))].sort((a, b) => a - b);
+      const objects = ids.map((objectId) => {
+        const o: { objectId: number; version?: string; instances: number[] } = {
+          objectId, instances: [...new Set(Array.from({ length: rnd(4) }, () => rnd(10)))].sort((a, b) => a - b),
+        };
+        if (rnd(3) === 0) o.version = `1.${rnd(3)}`;
+        return o;
+      });
+      // the same objects, reversed and with instances reversed: merged and sorted by the general path
+      const shuffled = [...objects].reverse().map((o) => ({ ...o, instances: [...o.instances].reverse() }));
+      const expected = compactObjects(shuffled);
+      assert.equal(compactObjects(objects), expected);
+      const back = registrationObjects({ objectLinks: expected });
+      assert.deepEqual(Object.keys(back).map(Number), ids);
+    }
+  });
 });

@@ -34,7 +34,7 @@ export async function create(ctx: RequestContext, objectPath: Lwm2mPath, values:
   const objectId = objectPath.objectId!;
   const reg = ctx.registration;
   let idInPayload = instanceId;
-  let formats: number[];
+  let formats: readonly number[];
   if (instanceId === undefined && reg.version === '1.0' && opts.format === undefined) {
     formats = [ContentFormat.TLV];
   } else {

@@ -20,12 +20,38 @@ export function kindOf(registry: ObjectRegistry, path: Lwm2mPath): { kind: Reque
 }
 
 /**
+ * Chooser lists by (version, ct, kind, resource type): a fleet has few distinct combinations, and the list is asked for
+ * on every request. Bounded: cleared when full. The lists are frozen (shared by every caller).
+ */
+const CANDIDATES_MAX = 1024;
+const candidatesCache = new Map<string, readonly number[]>();
+/** Key text of a frozen (interned, registration.ts `internCt`) ct list, computed once per list. */
+const ctKeys = new WeakMap<readonly number[], string>();
+
+function ctKey(ct: readonly number[] | undefined): string {
+  if (ct === undefined) return '-';
+  if (!Object.isFrozen(ct)) return ct.join(' ');
+  let k = ctKeys.get(ct);
+  if (k === undefined) {
+    k = ct.join(' ');
+    ctKeys.set(ct, k);
+  }
+  return k;
+}
+
+/**
  * The formats to try for a request, in order: the one asked for, or the chooser's list for the device
  * (content/choose.ts: mandatory formats of its version and its `ct=` list first).
  */
-export function candidateFormats(reg: Registration, kind: RequestKind, resourceType: ResourceType | undefined, explicit: number | undefined, what: string): number[] {
+export function candidateFormats(reg: Registration, kind: RequestKind, resourceType: ResourceType | undefined, explicit: number | undefined, what: string): readonly number[] {
   if (explicit !== undefined) return [explicit];
-  const list = fallbackFormats({ version: reg.version, ct: reg.ct, kind, resourceType });
+  const key = reg.version + '|' + kind + '|' + (resourceType ?? '') + '|' + ctKey(reg.ct);
+  let list = candidatesCache.get(key);
+  if (list === undefined) {
+    list = Object.freeze(fallbackFormats({ version: reg.version, ct: reg.ct, kind, resourceType }));
+    if (candidatesCache.size >= CANDIDATES_MAX) candidatesCache.clear();
+    candidatesCache.set(key, list);
+  }
   if (list.length === 0) {
     throw new Lwm2mError('NO_FORMAT', `${what}: no content format can carry a ${kind} request to an LwM2M ${reg.version} device`);
   }
