@@ -91,9 +91,14 @@ describe('LwM2M node dialogs, palette and help in the editor (Chromium)', { skip
     await page.goto(`${nr.url}/`);
     await page.waitForSelector('#red-ui-workspace-chart', { timeout: 60000 });
     await page.waitForFunction((t) => (globalThis as unknown as RedWin).RED?.nodes?.getType(t) !== undefined, NODE_TYPES[NODE_TYPES.length - 1], { timeout: 30000 });
-    // Import every example flow the way Import > Examples does, each in its own tab; nothing is deployed.
+    // Import every example flow the way Import > Examples does, each in its own tab; nothing is deployed. The examples
+    // share one server config node (so two imported examples never bind udp/5683 twice); a user importing a second
+    // example keeps the existing one, as done here.
+    const imported = new Set<string>();
     for (const ex of examples) {
-      await page.evaluate((nodes) => (globalThis as unknown as RedWin).RED.view.importNodes(nodes, { generateIds: false, addFlow: false, notify: false }), ex.nodes);
+      const fresh = ex.nodes.filter((node) => !imported.has(String(node.id)));
+      for (const node of fresh) imported.add(String(node.id));
+      await page.evaluate((nodes) => (globalThis as unknown as RedWin).RED.view.importNodes(nodes, { generateIds: false, addFlow: false, notify: false }), fresh);
     }
     await page.keyboard.press('Escape');
   });
