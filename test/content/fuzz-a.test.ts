@@ -18,22 +18,12 @@ import { parseDiscover, parseLinks, parseRegistrationLinks } from '../../src/con
 import { isLwm2mValue } from '../../src/content/typing';
 import { Lwm2mRecord, Lwm2mValue } from '../../src/content/values';
 import { emptyRegistry, hex, registry } from './model-a';
+import { mulberry32 as prng } from '../helpers/prng';
 
 const SEED = process.env.FUZZ_SEED !== undefined ? Number(process.env.FUZZ_SEED) >>> 0 : (Date.now() ^ (process.pid << 16)) >>> 0;
 /** Inputs per decoder (the brief asks for at least 100,000). */
 const N = 100_000;
 
-/** mulberry32: small, fast, seedable. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 class Fuzz {
   readonly rnd: () => number;

@@ -7,6 +7,7 @@
  * a certainty rather than a probability.
  */
 import * as dgram from 'dgram';
+import { mulberry32 } from './prng';
 
 export interface LossyRelayOptions {
   /** Where datagrams from clients go. */
@@ -30,22 +31,12 @@ export interface LossyRelay {
   close(): Promise<void>;
 }
 
-/** mulberry32: a small, good-enough seeded PRNG. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+
 
 export async function createLossyRelay(opts: LossyRelayOptions): Promise<LossyRelay> {
   const address = opts.address ?? '127.0.0.1';
   const type = address.includes(':') ? 'udp6' : 'udp4';
-  const rand = prng(opts.seed);
+  const rand = mulberry32(opts.seed);
   const maxDrops = opts.maxDropsPerDatagram ?? Infinity;
   const dropCounts = new Map<string, number>();
   const stats = { forwardedToTarget: 0, droppedToTarget: 0, forwardedToClient: 0, droppedToClient: 0 };

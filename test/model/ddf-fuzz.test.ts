@@ -10,18 +10,8 @@ import { parseDdf } from '../../src/model/ddf';
 import { ObjectDef, ResourceType } from '../../src/model/types';
 import { ModelError } from '../../src/errors';
 import { fixture } from './locate';
+import { mulberry32 as rng } from '../helpers/prng';
 
-/** mulberry32: a small deterministic PRNG. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const TYPES: ResourceType[] = ['string', 'integer', 'unsigned', 'float', 'boolean', 'opaque', 'time', 'objlnk', 'corelnk', 'none'];
 const SNIPPETS = ['<', '>', '</', '/>', '&', '&amp;', '&#0;', '&#xFFFFFF;', '"', "'", '<![CDATA[', ']]>', '<!--', '-->',

@@ -1,4 +1,5 @@
 import * as dgram from 'dgram';
+import { mulberry32 } from '../../helpers/prng';
 
 /**
  * A UDP relay for tests, on loopback only: clients send to `relay.port`, the relay forwards to the target from one
@@ -6,17 +7,7 @@ import * as dgram from 'dgram';
  * direction drops datagrams with a seeded pseudo-random probability, or by a filter.
  */
 
-/** mulberry32: a small seeded PRNG, returns [0, 1). */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { mulberry32 };
 
 export type Direction = 'toServer' | 'toClient';
 
