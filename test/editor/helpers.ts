@@ -45,17 +45,9 @@ export async function waitFor(cond: () => boolean | Promise<boolean>, timeoutMs 
   }
 }
 
-/** The project root (walking up to our package.json): works from test/ under tsx and from dist/test/. */
-export function projectRoot(): string {
-  let dir = __dirname;
-  for (;;) {
-    const pj = path.join(dir, 'package.json');
-    if (fs.existsSync(pj) && JSON.parse(fs.readFileSync(pj, 'utf8')).name === '@fleetwire/node-red-contrib-lwm2m') return dir;
-    const up = path.dirname(dir);
-    if (up === dir) throw new Error('project root not found above ' + __dirname);
-    dir = up;
-  }
-}
+/** The project root (walking up to our package.json): from test/ under tsx and from dist/test/. */
+import { projectRoot } from '../../scripts/node-red-runner';
+export { projectRoot };
 
 /** The OMA registry copy beside the project (../shared/lwm2m-registry), or undefined when this machine has none. */
 export function sharedRegistryDir(): string | undefined {

@@ -77,13 +77,5 @@ export function tempDir(prefix: string): { dir: string; cleanup(): void } {
   return { dir, cleanup: () => fs.rmSync(dir, { recursive: true, force: true }) };
 }
 
-/** The project root (the folder with package.json), from src or from dist. */
-export function projectRoot(): string {
-  let dir = __dirname;
-  while (!fs.existsSync(path.join(dir, 'package.json'))) {
-    const up = path.dirname(dir);
-    if (up === dir) throw new Error('package.json not found');
-    dir = up;
-  }
-  return dir;
-}
+/** The project root (walking up to our package.json): from test/ under tsx and from dist/test/. */
+export { projectRoot } from '../../scripts/node-red-runner';

@@ -2,15 +2,9 @@
 import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 
-export function projectRoot(): string {
-  let dir = __dirname;
-  for (;;) {
-    if (existsSync(path.join(dir, 'package.json')) && existsSync(path.join(dir, 'src'))) return dir;
-    const up = path.dirname(dir);
-    if (up === dir) throw new Error(`no package.json above ${__dirname}`);
-    dir = up;
-  }
-}
+/** The project root (walking up to our package.json): from test/ under tsx and from dist/test/. */
+import { projectRoot } from '../../scripts/node-red-runner';
+export { projectRoot };
 
 /** Our own DDF fixtures (kept in the source tree; the build does not copy them). */
 export function fixture(...parts: string[]): string {
