@@ -108,8 +108,13 @@ export class RawDevice {
   /** Observations the device accepted: token hex -> path. */
   readonly observations = new Map<string, { path: string; token: Buffer; seq: number }>();
   private routes: Array<{ method: string; path: string; route: Route }> = [];
-  private waiting = new Map<number, (p: ParsedPacket) => void>();
-  private byToken = new Map<string, (p: ParsedPacket) => void>();
+  /**
+   * Pending exchanges, by message id (for ACK / RST / piggybacked answers) and by token (separate answers). Several
+   * exchanges may share a key (a test retransmits the same message id and token on purpose): each keeps its own
+   * waiter, and an arriving answer settles every waiter on its key, so one exchange never overwrites another's.
+   */
+  private waiting = new Map<number, Set<(p: ParsedPacket) => void>>();
+  private byToken = new Map<string, Set<(p: ParsedPacket) => void>>();
   private mid = Math.floor(Math.random() * 30000);
   /** Answers already sent, by message id, so a retransmitted request gets the same answer (RFC 7252 4.5). */
   private answered = new Map<number, Buffer>();
@@ -182,15 +187,17 @@ export class RawDevice {
   exchange(buf: Buffer, messageId: number, token: Buffer, timeoutMs = 5000): Promise<RawResponse> {
     return new Promise<RawResponse>((resolve, reject) => {
       const key = token.toString('hex');
+      const forget = (): void => {
+        removeWaiter(this.waiting, messageId, byMid);
+        removeWaiter(this.byToken, key, done);
+      };
       const timer = setTimeout(() => {
-        this.waiting.delete(messageId);
-        this.byToken.delete(key);
+        forget();
         reject(new Error(`raw device ${this.endpoint}: no answer to message ${messageId}`));
       }, timeoutMs);
       const done = (p: ParsedPacket): void => {
         clearTimeout(timer);
-        this.waiting.delete(messageId);
-        this.byToken.delete(key);
+        forget();
         resolve({
           code: p.code,
           payload: p.payload,
@@ -200,11 +207,12 @@ export class RawDevice {
           messageId: p.messageId,
         });
       };
-      this.waiting.set(messageId, (p) => {
+      const byMid = (p: ParsedPacket): void => {
         if (p.code === '0.00') return; // empty ACK: a separate response follows
         done(p);
-      });
-      this.byToken.set(key, done);
+      };
+      addWaiter(this.waiting, messageId, byMid);
+      addWaiter(this.byToken, key, done);
       this.sendPacket(buf);
     });
   }
@@ -255,14 +263,15 @@ export class RawDevice {
     if (!confirmable) return Promise.resolve('sent');
     return new Promise((resolve) => {
       const timer = setTimeout(() => {
-        this.waiting.delete(messageId);
+        removeWaiter(this.waiting, messageId, onAnswer);
         resolve('timeout');
       }, opts.timeoutMs ?? 3000);
-      this.waiting.set(messageId, (p) => {
+      const onAnswer = (p: ParsedPacket): void => {
         clearTimeout(timer);
-        this.waiting.delete(messageId);
+        removeWaiter(this.waiting, messageId, onAnswer);
         resolve(p.reset ? 'rst' : 'ack');
-      });
+      };
+      addWaiter(this.waiting, messageId, onAnswer);
     });
   }
 
@@ -299,15 +308,13 @@ export class RawDevice {
       return;
     }
     if (p.ack || p.reset) {
-      const w = this.waiting.get(p.messageId);
-      if (w) w(p);
+      settle(this.waiting, p.messageId, p);
       return;
     }
     if (!p.code.startsWith('0.')) {
       // A separate response (CON or NON): ACK it when CON, deliver by token.
       if (p.confirmable) this.socket.send(generate({ code: '0.00', messageId: p.messageId, ack: true }), rinfo.port, rinfo.address);
-      const w = this.byToken.get(p.token.toString('hex'));
-      if (w) w(p);
+      settle(this.byToken, p.token.toString('hex'), p);
       return;
     }
     if (p.code === '0.00') {
@@ -367,6 +374,25 @@ export class RawDevice {
     }
     this.socket.send(buf, rinfo.port, rinfo.address);
   }
+}
+
+function addWaiter<K>(map: Map<K, Set<(p: ParsedPacket) => void>>, key: K, w: (p: ParsedPacket) => void): void {
+  let set = map.get(key);
+  if (!set) map.set(key, (set = new Set()));
+  set.add(w);
+}
+
+function removeWaiter<K>(map: Map<K, Set<(p: ParsedPacket) => void>>, key: K, w: (p: ParsedPacket) => void): void {
+  const set = map.get(key);
+  if (!set) return;
+  set.delete(w);
+  if (set.size === 0) map.delete(key);
+}
+
+/** Hands a packet to every waiter on its key (a copy of the set: waiters remove themselves as they settle). */
+function settle<K>(map: Map<K, Set<(p: ParsedPacket) => void>>, key: K, p: ParsedPacket): void {
+  const set = map.get(key);
+  if (set) for (const w of [...set]) w(p);
 }
 
 /** Hex string -> Buffer, ignoring spaces (spec examples are written as spaced hex). */

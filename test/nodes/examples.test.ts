@@ -4,6 +4,7 @@
  */
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import * as dgram from 'dgram';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
@@ -14,9 +15,61 @@ const examplesDir = path.join(root, 'examples');
 const examples = fs.readdirSync(examplesDir).filter((f) => f.endsWith('.json')).sort();
 const ourTypes = Object.keys(JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8'))['node-red'].nodes);
 
-/** Servers in examples listen on 5683/5685; here on ephemeral ports so runs never collide. */
-function withEphemeralPorts(flow: Array<Record<string, unknown>>): Array<Record<string, unknown>> {
-  return flow.map((n) => (n.type === 'lwm2m-server' ? { ...n, port: 0, dtlsPort: 0 } : n.type === 'lwm2m-bootstrap' ? { ...n, port: 0 } : n));
+/** A free UDP port on 127.0.0.1 (bound to port 0, read back, released). */
+async function freeUdpPort(): Promise<number> {
+  const s = dgram.createSocket('udp4');
+  await new Promise<void>((r) => s.bind(0, '127.0.0.1', () => r()));
+  const port = s.address().port;
+  await new Promise<void>((r) => s.close(() => r()));
+  return port;
+}
+
+/** The well-known ports the examples use for users (server, DTLS server, bootstrap server). */
+const EXAMPLE_PORTS = { coap: 5683, coaps: 5684, bootstrap: 5685 } as const;
+
+/**
+ * The examples are written for users: servers on 5683/5684/5685 and clients pointed at them. Here every one of those
+ * ports is replaced by a free ephemeral port (the same replacement in servers, bootstrap tables and client URIs), so
+ * the example's own devices talk to the example's own servers and nothing is ever sent to a well-known port where a
+ * user's demo or a real server may be listening (scripts/port-guard.js checks this for the whole run).
+ */
+async function withEphemeralPorts(flow: Array<Record<string, unknown>>): Promise<Array<Record<string, unknown>>> {
+  const map = new Map<number, number>();
+  for (const p of Object.values(EXAMPLE_PORTS)) map.set(p, await freeUdpPort());
+  const port = (p: unknown): number => {
+    const n = Number(p);
+    const to = map.get(n);
+    if (to === undefined) throw new Error(`an example uses port ${String(p)}, which this test does not know how to replace`);
+    return to;
+  };
+  const uri = (u: unknown): unknown => {
+    if (typeof u !== 'string' || u === '') return u;
+    const m = /^(coaps?):\/\/(\[[^\]]+\]|[^/:]+)(?::(\d+))?(.*)$/.exec(u);
+    if (!m) throw new Error(`an example has a server URI this test cannot rewrite: ${u}`);
+    const given = m[3] !== undefined ? Number(m[3]) : m[1] === 'coaps' ? EXAMPLE_PORTS.coaps : EXAMPLE_PORTS.coap;
+    return `${m[1]}://${m[2]}:${port(given)}${m[4]}`;
+  };
+  return flow.map((n) => {
+    switch (n.type) {
+      case 'lwm2m-server':
+        return { ...n, port: port(n.port ?? EXAMPLE_PORTS.coap), dtlsPort: port(n.dtlsPort ?? EXAMPLE_PORTS.coaps) };
+      case 'lwm2m-bootstrap':
+        return { ...n, port: port(n.port ?? EXAMPLE_PORTS.bootstrap), table: Array.isArray(n.table) ? (n.table as Array<Record<string, unknown>>).map((row) => ({ ...row, uri: uri(row.uri) })) : n.table };
+      case 'lwm2m-client':
+        return { ...n, serverUri: uri(n.serverUri), bootstrapUri: uri(n.bootstrapUri) };
+      default:
+        return n;
+    }
+  });
+}
+
+/** The shared server config node of the examples (examples with only a client import it from another example). */
+function sharedServerNode(): Record<string, unknown> {
+  for (const file of examples) {
+    const s = (JSON.parse(fs.readFileSync(path.join(examplesDir, file), 'utf8')) as Array<Record<string, unknown>>).find((n) => n.type === 'lwm2m-server');
+    if (s) return s;
+  }
+  throw new Error('no example has an lwm2m-server node');
 }
 
 interface Install { name: string; nodeRedDir?: string; nodeBinary?: string }
@@ -56,8 +109,11 @@ for (const inst of installs) {
     });
 
     for (const file of examples) {
-      test(`${file} deploys and starts without errors`, async () => {
-        const flow = withEphemeralPorts(JSON.parse(fs.readFileSync(path.join(examplesDir, file), 'utf8')));
+      test(`${file} deploys and starts without errors, and its devices register with its server`, async () => {
+        const original = JSON.parse(fs.readFileSync(path.join(examplesDir, file), 'utf8')) as Array<Record<string, unknown>>;
+        // An example with a client but no server is meant to be imported beside the server examples: add their server.
+        const withServer = original.some((n) => n.type === 'lwm2m-server') ? original : [...original, sharedServerNode()];
+        const flow = await withEphemeralPorts(withServer);
         const nonConfig = flow.filter((n) => typeof n.type === 'string' && (n.type as string).startsWith('lwm2m-') && !['lwm2m-server', 'lwm2m-client'].includes(n.type as string));
         assert.ok(flow.some((n) => n.type === 'comment'), `${file} explains itself with a comment node`);
         assert.ok(nonConfig.length > 0, `${file} uses LwM2M nodes`);
@@ -70,9 +126,27 @@ for (const inst of installs) {
         const body = JSON.parse(r.body) as Array<{ id: string }> | { flows: Array<{ id: string }> };
         const deployed = Array.isArray(body) ? body : body.flows;
         for (const n of flow) assert.ok(deployed.some((d) => d.id === n.id), `node ${String(n.id)} deployed`);
+        // Every client of the example (directly, or through the example's bootstrap server) reaches the example's
+        // server on its rewritten port.
+        const server = flow.find((n) => n.type === 'lwm2m-server')!;
+        const expected = flow.filter((n) => n.type === 'lwm2m-client').map((n) => String(n.endpoint));
+        const seen = await waitForDevices(nr, String(server.id), expected, 20000);
+        for (const ep of expected) assert.ok(seen.includes(ep), `${ep} registered with the example's server (saw ${seen.join(', ') || 'none'})\n${nr.log.slice(mark).join('\n')}`);
       });
     }
   });
+}
+
+/** Polls the sidebar's device list of `serverId` until every endpoint in `want` is there (or the time is up). */
+async function waitForDevices(nr: NodeRedProcess, serverId: string, want: string[], timeoutMs: number): Promise<string[]> {
+  const until = Date.now() + timeoutMs;
+  let seen: string[] = [];
+  for (;;) {
+    const r = await nr.request('GET', `/lwm2m/sidebar/servers/${encodeURIComponent(serverId)}/devices`);
+    if (r.status === 200) seen = (JSON.parse(r.body) as { items: Array<{ endpoint: string }> }).items.map((d) => d.endpoint);
+    if (want.every((ep) => seen.includes(ep)) || Date.now() > until) return seen;
+    await new Promise((res) => setTimeout(res, 100));
+  }
 }
 
 test('every non-config node of the package appears in an example', () => {

@@ -91,8 +91,11 @@ describe('DeadlineQueue', () => {
     assert.equal(q.size, 4);
     assert.equal(q.peek(), t0 + 20);
     await new Promise((r) => setTimeout(r, 150));
-    assert.deepEqual(got.slice(0, 3), ['a', 'b', 'b-again']);
-    assert.deepEqual(got.slice(3).sort(), ['c', 'd']);
+    // Deadline order, whatever the load: 'b-again' is due at the moment 'b' was delivered, so on a loaded machine
+    // (timer late) it may rightly come after 'c' and 'd' when those were already due then.
+    assert.deepEqual([...got].sort(), ['a', 'b', 'b-again', 'c', 'd']);
+    const at = (x: string): number => got.indexOf(x);
+    assert.ok(at('a') < at('b') && at('b') < at('c') && at('b') < at('d') && at('b') < at('b-again'), got.join(','));
     assert.equal(q.size, 0);
     q.close();
   });
