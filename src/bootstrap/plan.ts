@@ -200,7 +200,7 @@ export function planBootstrap(cfg: ValidatedConfig, layout: DeviceLayout | undef
     for (const id of candidates) keep.add(id);
     bootstrapInstance = configured !== undefined && candidates.includes(configured) ? configured : candidates[0];
     if (candidates.length > 1) {
-      warnings.push(`Bootstrap-Discover shows ${candidates.length} Security instances without ssid (${list(candidates)}); the Bootstrap-Server account is one of them, none of them was written`);
+      warnings.push(`Bootstrap-Discover shows ${candidates.length} Security instances without ssid (${list(candidates)}); the Bootstrap-Server account is one of them, so no server account was put on any of them`);
     }
     if (configured !== undefined && !candidates.includes(configured)) {
       warnings.push(`the configuration puts the Bootstrap-Server account at /0/${configured}, Bootstrap-Discover shows it at ${list(candidates)}: the device's answer was used`);
