@@ -29,7 +29,7 @@ import { Lwm2mPath } from '../model/path';
 import { TimerWheel } from '../util/timer-wheel';
 import { BootstrapConfig, BootstrapConfigStore, validateBootstrapConfig, ValidatedConfig, WRITE_FORMATS } from './config';
 import { BootstrapConfigError, BootstrapFailedError, BootstrapStateError, BootstrapStep, NoBootstrapConfigError } from './errors';
-import { packRecords, planBootstrap } from './plan';
+import { BootstrapAccountSource, packRecords, planBootstrap } from './plan';
 import { BootstrapSession, ProvisionedServer, SessionHost, StepEvent } from './session';
 
 /** Credentials as our LwM2M server's security store takes them (the shape of src/server `SecurityInfo`). */
@@ -117,6 +117,16 @@ export interface FinishedEvent {
   pack: boolean;
   /** Content format of the writes (or the pack). */
   format: number | undefined;
+  /** Security instance of the device's Bootstrap-Server account, which was left untouched (known or assumed). */
+  bootstrapInstance: number | undefined;
+  /** How that instance was learnt: `discover` (the device said), `config` (`bootstrapAccountInstanceId`), `assumed`. */
+  bootstrapInstanceSource: BootstrapAccountSource | undefined;
+  /**
+   * What went well enough but should be looked at: the Bootstrap-Server account's place was a guess (LwM2M 1.0,
+   * Bootstrap-Pack) and /0/0, /0/1 were kept clear, the configuration disagrees with the device's Discover answer, a
+   * Delete of the account's instance was left out. Empty when nothing needs a look.
+   */
+  warnings: string[];
   durationMs: number;
 }
 
@@ -424,15 +434,17 @@ export class BootstrapServer extends EventEmitter implements SessionHost {
 
   /**
    * Bootstrap-Pack-Request (Core 1.2 6.1.7.7, Transport 1.2 `GET /bspack?ep=`): the whole configuration in one answer,
-   * a SenML pack rooted at `/`. There is no Bootstrap-Discover in this exchange, so the Bootstrap-Server account is
-   * assumed at /0/0 (give explicit instance ids otherwise), and deletes cannot be carried.
+   * a SenML pack rooted at `/`. There is no Bootstrap-Discover in this exchange, so where the device keeps its
+   * Bootstrap-Server account comes from the configuration (`bootstrapAccountInstanceId`); without it /0/0 and /0/1 are
+   * kept clear and the result carries a warning (plan.ts). Deletes cannot be carried.
    */
   private servePack(session: BootstrapSession, config: ValidatedConfig, format: number): CoapResponse {
     session.step = 'pack';
     let payload: Buffer;
     try {
-      const plan = planBootstrap(config, undefined, this.registry);
+      const plan = planBootstrap(config, undefined, this.registry, { noLayoutReason: 'a Bootstrap-Pack-Request comes without Bootstrap-Discover' });
       session.plan = plan;
+      session.warnings.push(...plan.warnings);
       session.servers = plan.servers.map((p) => ({
         uri: p.server.uri, shortServerId: p.server.shortServerId, securityMode: p.server.securityMode, identity: p.server.identity,
         securityInstance: p.securityInstance, serverInstance: p.serverInstance,
@@ -548,7 +560,9 @@ export class BootstrapServer extends EventEmitter implements SessionHost {
     } else {
       this.safeEmit('finished', {
         endpoint: session.endpoint, version: session.version, servers: session.servers, reads: { ...session.reads },
-        pack: kind === 'pack', format: session.writeFormat, durationMs: Date.now() - session.startedAt,
+        pack: kind === 'pack', format: session.writeFormat,
+        bootstrapInstance: session.plan?.bootstrapInstance, bootstrapInstanceSource: session.plan?.bootstrapInstanceSource,
+        warnings: [...session.warnings], durationMs: Date.now() - session.startedAt,
       });
     }
   }

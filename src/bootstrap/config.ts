@@ -76,7 +76,7 @@ export interface BootstrapAccountConfig {
   clientHoldOffTime?: number;
   /** Security resource 12 (Bootstrap-Server Account Timeout, s; 0 keeps the account). */
   accountTimeout?: number;
-  /** Instance to write when Bootstrap-Discover cannot tell (default: the discovered one, else 0). */
+  /** Instance to write when Bootstrap-Discover cannot tell (default: the discovered one, else bootstrapAccountInstanceId, else 0). */
   securityInstanceId?: number;
   securityResources?: Record<string, unknown>;
 }
@@ -103,7 +103,10 @@ export interface BootstrapConfig {
   writes?: BootstrapWriteConfig[];
   /** Bootstrap-Read these paths first (LwM2M 1.1+, Server (1) and Access Control (2) objects only, Core 1.1 6.1.7.2). */
   reads?: string[];
-  /** Start with a Bootstrap-Discover of `/` to learn the device's version and accounts (default true). */
+  /**
+   * Start with a Bootstrap-Discover of `/` to learn the device's version and where its Bootstrap-Server account is
+   * (default true, false when `version` is 1.0).
+   */
   discover?: boolean;
   /** Content format of the writes (default: the device's `pct`, else TLV for 1.0 and SenML CBOR for 1.1+). */
   contentFormat?: number;
@@ -111,6 +114,13 @@ export interface BootstrapConfig {
   version?: string;
   /** When set, the Bootstrap-Request must come over DTLS with this PSK identity. */
   bootstrapIdentity?: string;
+  /**
+   * The Security instance (`/0/<id>`) where this device keeps its Bootstrap-Server account, for devices that cannot tell
+   * (LwM2M 1.0 has no Bootstrap-Discover; a Bootstrap-Pack has none either). It is never written over nor deleted.
+   * Without it (and without a Discover answer) automatic ids keep clear of /0/0 and /0/1 and the session result carries a
+   * warning. A Bootstrap-Discover answer, when there is one, wins.
+   */
+  bootstrapAccountInstanceId?: number;
 }
 
 /** A server account after validation: numbers checked, key as a Buffer, mode resolved. */
@@ -161,6 +171,7 @@ export interface ValidatedConfig {
   contentFormat?: number;
   version?: Lwm2mVersion;
   bootstrapIdentity?: string;
+  bootstrapAccountInstanceId?: number;
 }
 
 /** Formats able to carry a Bootstrap-Write of an instance (several resources). */
@@ -390,6 +401,15 @@ export function validateBootstrapConfig(config: unknown, opts: { registry?: Obje
   if (bootstrapServer?.securityInstanceId !== undefined && secIds.has(bootstrapServer.securityInstanceId)) {
     fail('bootstrapServer.securityInstanceId', `${bootstrapServer.securityInstanceId} is also used by servers[${secIds.get(bootstrapServer.securityInstanceId)}]`);
   }
+  const bootstrapAccountInstanceId = optInt('bootstrapAccountInstanceId', c.bootstrapAccountInstanceId, 0, MAX_INSTANCE_ID);
+  if (bootstrapAccountInstanceId !== undefined) {
+    if (secIds.has(bootstrapAccountInstanceId)) {
+      fail('bootstrapAccountInstanceId', `${bootstrapAccountInstanceId} is also used by servers[${secIds.get(bootstrapAccountInstanceId)}].securityInstanceId`);
+    }
+    if (bootstrapServer?.securityInstanceId !== undefined && bootstrapServer.securityInstanceId !== bootstrapAccountInstanceId) {
+      fail('bootstrapAccountInstanceId', `${bootstrapAccountInstanceId} differs from bootstrapServer.securityInstanceId (${bootstrapServer.securityInstanceId})`);
+    }
+  }
 
   const writes = list('writes', c.writes).map((w, i): ValidatedWrite => {
     const p = `writes[${i}]`;
@@ -446,10 +466,12 @@ export function validateBootstrapConfig(config: unknown, opts: { registry?: Obje
     bootstrapServer,
     writes,
     reads,
-    discover: bool('discover', c.discover, true),
+    // A device configured as LwM2M 1.0 has no Bootstrap-Discover (added in 1.1): not asked unless the configuration says so.
+    discover: bool('discover', c.discover, version !== '1.0'),
     contentFormat,
     version,
     bootstrapIdentity,
+    bootstrapAccountInstanceId,
   };
 }
 

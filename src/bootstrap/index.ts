@@ -16,6 +16,6 @@ export type {
 } from './config';
 export { BootstrapConfigError, BootstrapFailedError, BootstrapStateError, NoBootstrapConfigError } from './errors';
 export type { BootstrapStep } from './errors';
-export { planBootstrap, parseBootstrapDiscover, bootstrapAccountCandidates, packRecords } from './plan';
-export type { BootstrapPlan, DeviceLayout, PlannedServer, PlannedWrite } from './plan';
+export { planBootstrap, parseBootstrapDiscover, bootstrapAccountCandidates, packRecords, LIKELY_BOOTSTRAP_INSTANCES } from './plan';
+export type { BootstrapPlan, BootstrapAccountSource, DeviceLayout, PlannedServer, PlannedWrite, PlanOptions } from './plan';
 export type { ProvisionedServer, StepEvent, SessionState } from './session';

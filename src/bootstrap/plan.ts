@@ -51,14 +51,27 @@ export function parseBootstrapDiscover(payload: Buffer | string): DeviceLayout {
 }
 
 /**
- * Security instances that may hold the Bootstrap-Server account: the Bootstrap-Discover answer gives `ssid` for every
- * Security instance except the Bootstrap-Server's (Core 1.1 6.1.7.3), so these are the instances without one.
+ * Security instances that hold (or may hold) the Bootstrap-Server account. In a Bootstrap-Discover answer every Security
+ * instance of an LwM2M Server carries its `ssid`, the Bootstrap-Server's carries none (Core 1.1 / 1.2 5.2.7.1
+ * "Bootstrap-Discover"; Leshan's bootstrap server reads it the same way). An `ssid` outside 1..65534 (the Short Server
+ * ID range, Core E.1 resource 10) is no server's either, so such an instance counts too: keeping one instance too many
+ * clear is harmless, overwriting the account is not.
  */
 export function bootstrapAccountCandidates(layout: DeviceLayout): number[] {
   const out: number[] = [];
-  for (const [id, a] of layout.security) if (a.ssid === undefined) out.push(id);
+  for (const [id, a] of layout.security) if (a.ssid === undefined || a.ssid < 1 || a.ssid > 65534) out.push(id);
   return out.sort((a, b) => a - b);
 }
+
+/**
+ * Security instance ids where a device that cannot tell (no Bootstrap-Discover: LwM2M 1.0, a Bootstrap-Pack) most likely
+ * keeps its Bootstrap-Server account: 0, the first instance (Leshan's and Wakaama's clients, Zephyr), or 1, next to a
+ * factory server account (Anjay keeps it there). Automatic ids stay clear of both when nothing better is known.
+ */
+export const LIKELY_BOOTSTRAP_INSTANCES: readonly number[] = [0, 1];
+
+/** How a plan knows where the Bootstrap-Server account is. */
+export type BootstrapAccountSource = 'discover' | 'config' | 'assumed';
 
 export interface PlannedServer {
   server: ValidatedServer;
@@ -79,6 +92,20 @@ export interface BootstrapPlan {
   servers: PlannedServer[];
   /** Security instance of the Bootstrap-Server account (known or assumed). */
   bootstrapInstance: number | undefined;
+  /**
+   * `discover`: the device said so (Bootstrap-Discover); `config`: `bootstrapAccountInstanceId` (or
+   * `bootstrapServer.securityInstanceId`) said so; `assumed`: nobody did, {@link LIKELY_BOOTSTRAP_INSTANCES} were kept clear.
+   */
+  bootstrapInstanceSource: BootstrapAccountSource;
+  /** Security instance ids no automatic id, delete or extra write touches because the account is (or may be) there. */
+  keptClear: number[];
+  /** What the session result should tell: the account's place is a guess, the configuration disagrees with the device... */
+  warnings: string[];
+}
+
+export interface PlanOptions {
+  /** Why there is no layout (for the warning), e.g. `the device has no Bootstrap-Discover (LwM2M 1.0)`. */
+  noLayoutReason?: string;
 }
 
 /** Lowest id >= 0 not in `used`. */
@@ -86,6 +113,17 @@ function lowestFree(used: Set<number>, what: string): number {
   for (let i = 0; i <= MAX_INSTANCE_ID; i++) if (!used.has(i)) return i;
   throw new BootstrapConfigError(what, 'no free instance id');
 }
+
+/** Instance ids of object `objectId` an extra write touches (`/0/3`, or `/0` with records of several instances). */
+function writtenInstances(w: { path: Lwm2mPath; records: Lwm2mRecord[] }, objectId: number): number[] {
+  if (w.path.objectId !== objectId) return [];
+  if (w.path.instanceId !== undefined) return [w.path.instanceId];
+  const out = new Set<number>();
+  for (const r of w.records) if (r.path.instanceId !== undefined) out.add(r.path.instanceId);
+  return [...out];
+}
+
+const list = (ids: Iterable<number>): string => [...ids].map((i) => `/0/${i}`).join(', ');
 
 function securityRecords(
   path: Lwm2mPath,
@@ -132,32 +170,85 @@ function merge(base: Lwm2mRecord[], extra: Lwm2mRecord[]): Lwm2mRecord[] {
 }
 
 /**
- * The bootstrap plan for a device. `layout` is what Bootstrap-Discover said (undefined when there was none: the
- * Bootstrap-Server account is then assumed at `/0/0`, the usual place, e.g. for 1.0 devices and Bootstrap-Pack).
+ * The bootstrap plan for a device. `layout` is what Bootstrap-Discover said; undefined when there was none (LwM2M 1.0,
+ * Bootstrap-Pack, discover off).
  *
- * Instance ids (Core 1.1 6.1.7.5: a Bootstrap-Delete keeps the Bootstrap-Server account, so our writes must not land on
- * it): a server keeps an explicit id from the configuration; otherwise, unless the old accounts were deleted, an
- * existing instance with the same Short Server ID is overwritten; otherwise the lowest id that is neither the
- * Bootstrap-Server account's nor (when nothing was deleted) another account's.
+ * The device's Bootstrap-Server account is never written over nor deleted (Core 1.1 / 1.2 5.2.7.5: a Bootstrap-Delete
+ * of `/` or `/0` leaves it in place; a Bootstrap-Write on its instance would replace it, and a device that lost it can
+ * never bootstrap again). Where it is comes from, in this order: the Bootstrap-Discover answer (the Security instance
+ * without `ssid`), the configuration (`bootstrapAccountInstanceId`), else it is not known and every id of
+ * {@link LIKELY_BOOTSTRAP_INSTANCES} is kept clear, with a warning in the plan.
+ *
+ * Instance ids: a server keeps an explicit id from the configuration; otherwise, unless the old accounts were deleted, an
+ * existing instance with the same Short Server ID is overwritten; otherwise the lowest id that is neither kept clear nor
+ * (when nothing was deleted) another account's, nor taken by an extra write.
  */
-export function planBootstrap(cfg: ValidatedConfig, layout: DeviceLayout | undefined, registry: ObjectRegistry): BootstrapPlan {
-  const candidates = layout ? bootstrapAccountCandidates(layout) : [0];
-  const bootstrapInstance = cfg.bootstrapServer?.securityInstanceId ?? candidates[0];
+export function planBootstrap(cfg: ValidatedConfig, layout: DeviceLayout | undefined, registry: ObjectRegistry, opts: PlanOptions = {}): BootstrapPlan {
+  const warnings: string[] = [];
+  const configured = cfg.bootstrapAccountInstanceId ?? cfg.bootstrapServer?.securityInstanceId;
+  const candidates = layout ? bootstrapAccountCandidates(layout) : [];
+  /** Security instances the Discover answer shows as LwM2M Server accounts (with a valid ssid). */
+  const serverSecurity = new Set<number>();
+  if (layout) for (const id of layout.security.keys()) if (!candidates.includes(id)) serverSecurity.add(id);
+
+  const keep = new Set<number>();
+  let bootstrapInstance: number | undefined;
+  let source: BootstrapAccountSource;
+  let unknownReason: string | undefined;
+  if (candidates.length > 0) {
+    source = 'discover';
+    for (const id of candidates) keep.add(id);
+    bootstrapInstance = configured !== undefined && candidates.includes(configured) ? configured : candidates[0];
+    if (candidates.length > 1) {
+      warnings.push(`Bootstrap-Discover shows ${candidates.length} Security instances without ssid (${list(candidates)}); the Bootstrap-Server account is one of them, so no server account was put on any of them`);
+    }
+    if (configured !== undefined && !candidates.includes(configured)) {
+      warnings.push(`the configuration puts the Bootstrap-Server account at /0/${configured}, Bootstrap-Discover shows it at ${list(candidates)}: the device's answer was used`);
+    }
+  } else if (configured !== undefined) {
+    source = 'config';
+    bootstrapInstance = configured;
+    keep.add(configured);
+    if (serverSecurity.has(configured)) {
+      warnings.push(`the configuration puts the Bootstrap-Server account at /0/${configured}, but Bootstrap-Discover shows an LwM2M Server account (ssid ${layout!.security.get(configured)!.ssid}) there`);
+    }
+  } else {
+    source = 'assumed';
+    for (const id of LIKELY_BOOTSTRAP_INSTANCES) if (!serverSecurity.has(id)) keep.add(id);
+    bootstrapInstance = keep.size > 0 ? Math.min(...keep) : undefined;
+    unknownReason = layout ? 'Bootstrap-Discover shows no Security instance without ssid' : (opts.noLayoutReason ?? 'there was no Bootstrap-Discover');
+  }
+  const known = source !== 'assumed';
+  /** Something relied on a guess of where the account is: one warning says so. */
+  let guessed = false;
+
+  // ---- deletes: the device keeps its Bootstrap-Server account on a Delete of `/` or `/0` (5.2.7.5); a Delete of its
+  // very instance is not sent.
   const deletes: Lwm2mPath[] = [];
-  if (cfg.deleteFirst) deletes.push(new Lwm2mPath([0]), new Lwm2mPath([1]));
-  for (const d of cfg.deletes) if (!deletes.some((x) => x.equals(d))) deletes.push(d);
-  // Objects whose instances are all gone after the deletes (the bootstrap account excepted).
+  const wanted = cfg.deleteFirst ? [new Lwm2mPath([0]), new Lwm2mPath([1]), ...cfg.deletes] : cfg.deletes;
+  for (const d of wanted) {
+    if (deletes.some((x) => x.equals(d))) continue;
+    if (d.isInstance() && d.objectId === 0 && keep.has(d.instanceId!)) {
+      if (known) {
+        warnings.push(`Bootstrap-Delete ${d} was left out: it is the device's Bootstrap-Server account`);
+        continue;
+      }
+      guessed = true;
+    }
+    deletes.push(d);
+  }
+  // Objects whose instances are all gone after the deletes (the Bootstrap-Server account excepted).
   const wiped = (o: number): boolean => deletes.some((d) => d.isRoot() || (d.isObject() && d.objectId === o));
   const wipedInstance = (o: number, i: number): boolean => wiped(o) || deletes.some((d) => d.isInstance() && d.objectId === o && d.instanceId === i);
 
-  const usedSec = new Set<number>(candidates);
-  if (bootstrapInstance !== undefined) usedSec.add(bootstrapInstance);
+  const usedSec = new Set<number>(keep);
   const usedSrv = new Set<number>();
   const secBySsid = new Map<number, number>();
   const srvBySsid = new Map<number, number>();
   if (layout) {
     for (const [id, a] of layout.security) {
-      if (wipedInstance(0, id) && a.ssid !== undefined) continue;
+      if (keep.has(id)) continue;
+      if (wipedInstance(0, id)) continue;
       usedSec.add(id);
       if (a.ssid !== undefined && !secBySsid.has(a.ssid)) secBySsid.set(a.ssid, id);
     }
@@ -167,16 +258,33 @@ export function planBootstrap(cfg: ValidatedConfig, layout: DeviceLayout | undef
       if (a.ssid !== undefined && !srvBySsid.has(a.ssid)) srvBySsid.set(a.ssid, id);
     }
   }
-  // Explicit ids are taken first.
+
+  // ---- extra writes: never on the account's instance (bootstrapServer rewrites it); their ids are taken.
+  cfg.writes.forEach((w, i) => {
+    for (const id of writtenInstances(w, 0)) {
+      if (keep.has(id)) {
+        if (known) {
+          throw new BootstrapConfigError(`writes[${i}].path`, `${w.path} would write over the device's Bootstrap-Server account at /0/${id} (use bootstrapServer to rewrite it)`);
+        }
+        guessed = true;
+      }
+      usedSec.add(id);
+    }
+    for (const id of writtenInstances(w, 1)) usedSrv.add(id);
+  });
+
+  // ---- explicit ids are taken first.
   for (const s of cfg.servers) {
-    if (s.securityInstanceId !== undefined && candidates.includes(s.securityInstanceId) && layout !== undefined) {
-      throw new BootstrapConfigError(`servers (shortServerId ${s.shortServerId}).securityInstanceId`,
-        `/0/${s.securityInstanceId} holds the device's Bootstrap-Server account`);
+    const id = s.securityInstanceId;
+    if (id === undefined) continue;
+    const field = `servers (shortServerId ${s.shortServerId}).securityInstanceId`;
+    if (source === 'discover' && keep.has(id)) throw new BootstrapConfigError(field, `/0/${id} holds the device's Bootstrap-Server account`);
+    if (id === bootstrapInstance) {
+      throw new BootstrapConfigError(field, source === 'assumed'
+        ? `/0/${id} is where the Bootstrap-Server account is assumed to be (set bootstrapAccountInstanceId if the device keeps it elsewhere)`
+        : `/0/${id} is the Bootstrap-Server account's instance`);
     }
-    if (s.securityInstanceId !== undefined && s.securityInstanceId === bootstrapInstance) {
-      throw new BootstrapConfigError(`servers (shortServerId ${s.shortServerId}).securityInstanceId`,
-        `/0/${s.securityInstanceId} is the Bootstrap-Server account's instance`);
-    }
+    if (keep.has(id)) guessed = true;
   }
   const explicitSec = new Set(cfg.servers.map((s) => s.securityInstanceId).filter((x): x is number => x !== undefined));
   const explicitSrv = new Set(cfg.servers.map((s) => s.serverInstanceId).filter((x): x is number => x !== undefined));
@@ -191,6 +299,7 @@ export function planBootstrap(cfg: ValidatedConfig, layout: DeviceLayout | undef
       else {
         sec = lowestFree(usedSec, `servers (shortServerId ${s.shortServerId}).securityInstanceId`);
         usedSec.add(sec);
+        if (!known) guessed = true;
       }
     }
     let srv = s.serverInstanceId;
@@ -208,7 +317,10 @@ export function planBootstrap(cfg: ValidatedConfig, layout: DeviceLayout | undef
   const writes: PlannedWrite[] = [];
   if (cfg.bootstrapServer !== undefined) {
     if (bootstrapInstance === undefined) {
-      throw new BootstrapConfigError('bootstrapServer', 'the device has no Bootstrap-Server account to rewrite; give bootstrapServer.securityInstanceId');
+      throw new BootstrapConfigError('bootstrapServer', 'the device has no Bootstrap-Server account to rewrite; give bootstrapAccountInstanceId');
+    }
+    if (!known) {
+      warnings.push(`the Bootstrap-Server account was rewritten at /0/${bootstrapInstance}, where it is assumed to be (${unknownReason}); set bootstrapAccountInstanceId if the device keeps it elsewhere`);
     }
     const path = new Lwm2mPath([0, bootstrapInstance]);
     writes.push({ path, records: securityRecords(path, cfg.bootstrapServer, true, undefined, registry), what: 'bootstrap account' });
@@ -220,7 +332,10 @@ export function planBootstrap(cfg: ValidatedConfig, layout: DeviceLayout | undef
     writes.push({ path: srvPath, records: serverRecords(srvPath, p.server, registry), what: `server ${p.server.shortServerId}` });
   }
   for (const w of cfg.writes) writes.push({ path: w.path, records: w.records, what: 'extra' });
-  return { deletes, writes, servers, bootstrapInstance };
+  if (guessed) {
+    warnings.push(`where the device keeps its Bootstrap-Server account is not known (${unknownReason}): ${list(keep)} ${keep.size === 1 ? 'was' : 'were'} left alone as its likely place; set bootstrapAccountInstanceId (or explicit securityInstanceId) for this endpoint if it is elsewhere`);
+  }
+  return { deletes, writes, servers, bootstrapInstance, bootstrapInstanceSource: source, keptClear: [...keep].sort((a, b) => a - b), warnings };
 }
 
 /** Every record of a plan's writes, for a Bootstrap-Pack (Core 1.2 6.1.7.7): one SenML pack rooted at `/`. */

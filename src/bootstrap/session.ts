@@ -6,8 +6,9 @@
  *      |                       any step: error answer, no answer, session deadline, replaced --> failed
  *
  * - Bootstrap-Discover `GET /` (Accept: link-format) tells the device's version (`</>;lwm2m=1.1`) and where its
- *   Bootstrap-Server account is (the Security instance without `ssid`), so writes do not land on it. A device that does
- *   not implement it (LwM2M 1.0) answers an error: the sequence goes on with the usual layout (account at /0/0).
+ *   Bootstrap-Server account is (the Security instance without `ssid`), so writes and deletes do not touch it. A device
+ *   that does not implement it (LwM2M 1.0) answers an error: the account's place then comes from the configuration
+ *   (`bootstrapAccountInstanceId`), else /0/0 and /0/1 are kept clear and the result carries a warning (plan.ts).
  * - Bootstrap-Read (1.1+) of configured paths, reported in the 'finished' event.
  * - Bootstrap-Delete `DELETE /0`, `DELETE /1`... (2.02; a 4.04 means nothing to delete).
  * - Bootstrap-Write `PUT /0/<i>`, `PUT /1/<i>`... (2.04) in TLV (1.0) or SenML CBOR (1.1+), or the device's `pct`;
@@ -99,6 +100,8 @@ export class BootstrapSession {
   timer: TimerHandle | undefined;
   /** Format used for the writes (after any fallback). */
   writeFormat: number | undefined;
+  /** Things the result should tell (the Bootstrap-Server account's place was a guess...). */
+  readonly warnings: string[] = [];
   private done = false;
 
   constructor(
@@ -154,9 +157,11 @@ export class BootstrapSession {
   private async sequence(cfg: ValidatedConfig): Promise<void> {
     const registry = this.host.registry;
     // ---- Bootstrap-Discover
+    let noLayoutReason = cfg.version === '1.0' ? 'the device is configured as LwM2M 1.0, which has no Bootstrap-Discover' : 'Bootstrap-Discover is off in the configuration';
     if (cfg.discover) {
       this.step = 'discover';
       const res = await this.send('discover', Lwm2mPath.ROOT, { method: 'GET', path: [], accept: CF.LINK });
+      noLayoutReason = `the device answered Bootstrap-Discover ${res.code} (LwM2M 1.0 has none)`;
       if (res.code === '2.05') {
         try {
           this.layout = parseBootstrapDiscover(res.payload);
@@ -189,12 +194,13 @@ export class BootstrapSession {
     // ---- plan
     let plan: BootstrapPlan;
     try {
-      plan = planBootstrap(cfg, this.layout, registry);
+      plan = planBootstrap(cfg, this.layout, registry, { noLayoutReason });
     } catch (e) {
       if (e instanceof BootstrapConfigError) throw new BootstrapFailedError(this.endpoint, 'config', undefined, e.message, { cause: e });
       throw e;
     }
     this.plan = plan;
+    this.warnings.push(...plan.warnings);
     this.servers = plan.servers.map((p) => ({
       uri: p.server.uri, shortServerId: p.server.shortServerId, securityMode: p.server.securityMode, identity: p.server.identity,
       securityInstance: p.securityInstance, serverInstance: p.serverInstance,

@@ -129,8 +129,8 @@ describe('bootstrap sequence', () => {
     assert.deepEqual(r.bs.sessions(), []);
   });
 
-  test('LwM2M 1.0 device without Bootstrap-Discover: TLV writes next to the account assumed at /0/0', async () => {
-    const r = await rig({ servers: [{ uri: LWM2M_SERVER, shortServerId: 7, lifetime: 60, binding: 'UQ' }] });
+  test('LwM2M 1.0 device without Bootstrap-Discover: TLV writes next to the account configured at /0/0', async () => {
+    const r = await rig({ bootstrapAccountInstanceId: 0, servers: [{ uri: LWM2M_SERVER, shortServerId: 7, lifetime: 60, binding: 'UQ' }] });
     r.dev.handler = device(null);
     const ended = r.done();
     assert.equal((await r.dev.bootstrapRequest()).code, '2.04');
@@ -156,7 +156,7 @@ describe('bootstrap sequence', () => {
 
   test('the device\'s pct=110 makes the writes SenML JSON; PSK credentials go as identity bytes and key', async () => {
     const key = Buffer.from('00112233445566778899aabbccddeeff', 'hex');
-    const r = await rig({ discover: false, servers: [{ uri: 'coaps://127.0.0.1:5684', shortServerId: 1, identity: 'dev-1-id', key }] });
+    const r = await rig({ discover: false, bootstrapAccountInstanceId: 0, servers: [{ uri: 'coaps://127.0.0.1:5684', shortServerId: 1, identity: 'dev-1-id', key }] });
     r.dev.handler = device(null);
     const ended = r.done();
     assert.equal((await r.dev.bootstrapRequest(['pct=110'])).code, '2.04');
@@ -465,6 +465,7 @@ describe('Bootstrap-Pack (LwM2M 1.2)', () => {
   test('GET /bspack: the whole configuration in one SenML CBOR answer; PSK handed to the security store', async () => {
     const securityStore = new InMemorySecurityStore();
     const r = await rig({
+      bootstrapAccountInstanceId: 0,
       servers: [{ uri: 'coaps://127.0.0.1:5684', shortServerId: 101, lifetime: 120, identity: 'pk', key: 'a0a1' }],
       writes: [{ path: '/2/1', value: { 0: 1, 1: 0, 3: 101 } }],
     }, { securityStore });
@@ -493,7 +494,7 @@ describe('Bootstrap-Pack (LwM2M 1.2)', () => {
   });
 
   test('Accept: SenML JSON', async () => {
-    const r = await rig({ servers: [{ uri: LWM2M_SERVER, shortServerId: 5 }] });
+    const r = await rig({ bootstrapAccountInstanceId: 0, servers: [{ uri: LWM2M_SERVER, shortServerId: 5 }] });
     const res = await r.dev.packRequest(110);
     assert.equal(res.code, '2.05');
     assert.equal(res.contentFormat, 110);
@@ -507,5 +508,209 @@ describe('Bootstrap-Pack (LwM2M 1.2)', () => {
     const ended = r.done();
     assert.equal((await r.dev.packRequest()).code, '4.00');
     assert.ok('error' in (await ended));
+  });
+});
+
+/**
+ * A stateful raw device that keeps its Bootstrap-Server account where it was told (`bsInstance`), the way Anjay keeps it
+ * at /0/1 behind a factory server account at /0/0. It answers Bootstrap-Discover from its state (1.1+: the Security
+ * instance without `ssid` is the account, Core 1.1 / 1.2 5.2.7.1), keeps the account on a Delete of `/` or `/0`
+ * (5.2.7.5), refuses a Delete of its instance, and records a write over it instead of failing, so a test sees it.
+ */
+class AccountKeepingDevice {
+  /** Security instances: ssid (undefined for the Bootstrap-Server account) and URI. */
+  readonly security = new Map<number, { ssid?: number; uri: string; bootstrap: boolean }>();
+  readonly server = new Map<number, number>();
+  readonly overwritten: string[] = [];
+  readonly deletedAccount: string[] = [];
+  finishes = 0;
+
+  constructor(readonly version: '1.0' | '1.1', readonly bsInstance: number) {
+    this.security.set(bsInstance, { uri: 'coap://127.0.0.1:5685', bootstrap: true });
+    // a factory LwM2M Server account next to it
+    const factory = bsInstance === 0 ? 1 : 0;
+    this.security.set(factory, { ssid: 9, uri: 'coap://factory.example', bootstrap: false });
+    this.server.set(0, 9);
+  }
+
+  discover(): string {
+    const links = [`</>;lwm2m="${this.version}"`];
+    for (const [i, s] of [...this.security].sort((a, b) => a[0] - b[0])) links.push(s.bootstrap ? `</0/${i}>` : `</0/${i}>;ssid=${s.ssid}`);
+    for (const [i, ssid] of [...this.server].sort((a, b) => a[0] - b[0])) links.push(`</1/${i}>;ssid=${ssid}`);
+    links.push('</3/0>');
+    return links.join(',');
+  }
+
+  /** Security resources 0 (URI), 1 (bootstrap flag) and 10 (ssid) of a write, decoded by hand (TLV or SenML CBOR). */
+  private securityOf(req: DevRequest, i: number): { uri: string; bootstrap: boolean; ssid?: number } {
+    if (req.contentFormat === 11542) {
+      const t = readTlv(req.payload);
+      return { uri: (t.get(0) as Buffer).toString(), bootstrap: (t.get(1) as Buffer)[0] === 1, ssid: t.has(10) ? tlvInt(t.get(10) as Buffer) : undefined };
+    }
+    const m = senmlByName(cborRecords(req.payload), CBOR_LABELS);
+    return { uri: m.get(`/0/${i}/0`) as string, bootstrap: m.get(`/0/${i}/1`) === true, ssid: m.get(`/0/${i}/10`) as number | undefined };
+  }
+
+  applyPack(payload: Buffer): void {
+    const m = senmlByName(cborRecords(payload), CBOR_LABELS);
+    for (const [name, v] of m) {
+      const [, o, i, r] = name.split('/').map(Number);
+      if (o === 0 && this.security.get(i)?.bootstrap && !this.overwritten.includes(`/0/${i}`)) this.overwritten.push(`/0/${i}`);
+      if (o === 0) {
+        const s = this.security.get(i) ?? { uri: '', bootstrap: false };
+        if (r === 0) s.uri = v as string;
+        if (r === 1) s.bootstrap = v === true;
+        if (r === 10) s.ssid = v as number;
+        this.security.set(i, s);
+      }
+      if (o === 1 && r === 0) this.server.set(i, v as number);
+    }
+  }
+
+  handler = (req: DevRequest): DevAnswer => {
+    const seg = req.path.split('/').filter((x) => x !== '').map(Number);
+    if (req.method === 'GET' && req.path === '/') {
+      return this.version === '1.0' ? { code: '4.04' } : { code: '2.05', format: 40, payload: this.discover() };
+    }
+    if (req.method === 'DELETE') {
+      if (seg.length === 2 && seg[0] === 0 && this.security.get(seg[1])?.bootstrap) {
+        this.deletedAccount.push(req.path);
+        return { code: '4.00' };
+      }
+      if (seg.length === 0 || seg[0] === 0) for (const [i, s] of [...this.security]) if (!s.bootstrap && (seg.length < 2 || seg[1] === i)) this.security.delete(i);
+      if (seg.length === 0 || seg[0] === 1) for (const i of [...this.server.keys()]) if (seg.length < 2 || seg[1] === i) this.server.delete(i);
+      return { code: '2.02' };
+    }
+    if (req.method === 'PUT' && seg.length === 2) {
+      const [o, i] = seg;
+      if (o === 0) {
+        if (this.security.get(i)?.bootstrap) this.overwritten.push(req.path);
+        this.security.set(i, this.securityOf(req, i));
+      }
+      if (o === 1) {
+        const ssid = req.contentFormat === 11542 ? tlvInt(readTlv(req.payload).get(0) as Buffer) : senmlByName(cborRecords(req.payload), CBOR_LABELS).get(`/1/${i}/0`) as number;
+        this.server.set(i, ssid);
+      }
+      return { code: '2.04' };
+    }
+    if (req.method === 'POST' && req.path === '/bs') {
+      this.finishes++;
+      return { code: '2.04' };
+    }
+    return { code: '4.04' };
+  };
+
+  /** The Bootstrap-Server account the device would bootstrap from next time. */
+  account(): { uri: string; bootstrap: boolean; ssid?: number } | undefined {
+    return this.security.get(this.bsInstance);
+  }
+}
+
+describe('the device\'s Bootstrap-Server account is never written over (issue 11 item 13)', () => {
+  const servers = [{ uri: LWM2M_SERVER, shortServerId: 101 }, { uri: 'coap://127.0.0.2:5683', shortServerId: 102 }];
+
+  async function bootstrapOnce(r: Rig, d: AccountKeepingDevice): Promise<FinishedEvent> {
+    const ended = r.done();
+    assert.equal((await r.dev.bootstrapRequest(d.version === '1.0' ? [] : ['pct=112'])).code, '2.04');
+    const end = await ended;
+    assert.ok('servers' in end, `failed: ${'error' in end ? end.error.message : ''}`);
+    return end;
+  }
+
+  test('LwM2M 1.1, account at /0/1: Discover finds it, Delete / Write leave it alone, the device bootstraps again', async () => {
+    const r = await rig({ deleteFirst: true, deletes: ['/0/1'], servers });
+    const d = new AccountKeepingDevice('1.1', 1);
+    r.dev.handler = d.handler;
+    for (let round = 1; round <= 2; round++) {
+      const end = await bootstrapOnce(r, d);
+      assert.deepEqual(d.overwritten, [], 'no write over the Bootstrap-Server account');
+      assert.deepEqual(d.deletedAccount, [], 'no Delete of the Bootstrap-Server account\'s instance');
+      assert.deepEqual(d.account(), { uri: 'coap://127.0.0.1:5685', bootstrap: true });
+      assert.equal(end.bootstrapInstance, 1);
+      assert.equal(end.bootstrapInstanceSource, 'discover');
+      assert.deepEqual(end.servers.map((s) => s.securityInstance), [0, 2]);
+      assert.deepEqual([...d.security.keys()].sort(), [0, 1, 2]);
+      assert.equal(d.security.get(0)!.ssid, 101);
+      assert.equal(d.security.get(2)!.ssid, 102);
+      // the configured Delete of /0/1 is left out, and said so
+      assert.equal(end.warnings.length, 1);
+      assert.match(end.warnings[0], /Bootstrap-Delete \/0\/1 was left out/);
+      assert.equal(d.finishes, round);
+    }
+    assert.ok(!r.dev.received.some((q) => q.path === '/0/1'), 'no request to /0/1 at all');
+  });
+
+  test('LwM2M 1.1 without deleteFirst: the accounts are added around it, the factory account is kept', async () => {
+    const r = await rig({ servers });
+    const d = new AccountKeepingDevice('1.1', 1);
+    r.dev.handler = d.handler;
+    const end = await bootstrapOnce(r, d);
+    assert.deepEqual(d.overwritten, []);
+    assert.deepEqual(end.servers.map((s) => [s.securityInstance, s.serverInstance]), [[2, 1], [3, 2]]);
+    assert.equal(d.security.get(0)!.ssid, 9);
+    assert.deepEqual(end.warnings, []);
+  });
+
+  test('LwM2M 1.0 (no Discover), account at /0/1: /0/0 and /0/1 kept clear, a warning in the result', async () => {
+    const r = await rig({ deleteFirst: true, servers });
+    const d = new AccountKeepingDevice('1.0', 1);
+    r.dev.handler = d.handler;
+    for (let round = 1; round <= 2; round++) {
+      const end = await bootstrapOnce(r, d);
+      assert.equal(end.version, '1.0');
+      assert.deepEqual(d.overwritten, []);
+      assert.deepEqual(d.account(), { uri: 'coap://127.0.0.1:5685', bootstrap: true });
+      assert.deepEqual(end.servers.map((s) => s.securityInstance), [2, 3]);
+      assert.equal(end.bootstrapInstanceSource, 'assumed');
+      assert.equal(end.warnings.length, 1);
+      assert.match(end.warnings[0], /not known \(the device answered Bootstrap-Discover 4\.04.*\/0\/0, \/0\/1 were left alone.*bootstrapAccountInstanceId/);
+      assert.equal(d.finishes, round);
+    }
+  });
+
+  test('LwM2M 1.0 with bootstrapAccountInstanceId: the configured instance is kept, the others used, no warning', async () => {
+    const r = await rig({ version: '1.0', bootstrapAccountInstanceId: 1, deleteFirst: true, servers });
+    const d = new AccountKeepingDevice('1.0', 1);
+    r.dev.handler = d.handler;
+    const end = await bootstrapOnce(r, d);
+    assert.ok(!r.dev.received.some((q) => q.method === 'GET'), 'no Bootstrap-Discover for a device configured as 1.0');
+    assert.deepEqual(d.overwritten, []);
+    assert.deepEqual(end.servers.map((s) => s.securityInstance), [0, 2]);
+    assert.equal(end.bootstrapInstance, 1);
+    assert.equal(end.bootstrapInstanceSource, 'config');
+    assert.deepEqual(end.warnings, []);
+  });
+
+  test('Bootstrap-Pack, account at /0/1: the pack holds nothing for /0/0 or /0/1 and the result warns', async () => {
+    const r = await rig({ servers });
+    const d = new AccountKeepingDevice('1.1', 1);
+    for (let round = 1; round <= 2; round++) {
+      const ended = r.done();
+      const res = await r.dev.packRequest();
+      assert.equal(res.code, '2.05');
+      const end = await ended;
+      assert.ok('servers' in end);
+      const names = [...senmlByName(cborRecords(res.payload), CBOR_LABELS).keys()];
+      assert.ok(!names.some((n) => n.startsWith('/0/0/') || n.startsWith('/0/1/')), `pack names: ${names.join(' ')}`);
+      d.applyPack(res.payload);
+      assert.deepEqual(d.overwritten, []);
+      assert.deepEqual(d.account(), { uri: 'coap://127.0.0.1:5685', bootstrap: true });
+      assert.deepEqual(end.servers.map((s) => s.securityInstance), [2, 3]);
+      assert.equal(end.warnings.length, 1);
+      assert.match(end.warnings[0], /Bootstrap-Pack-Request comes without Bootstrap-Discover/);
+    }
+  });
+
+  test('Bootstrap-Pack with bootstrapAccountInstanceId: 1 writes /0/0 and /0/2, no warning', async () => {
+    const r = await rig({ bootstrapAccountInstanceId: 1, servers });
+    const d = new AccountKeepingDevice('1.1', 1);
+    const ended = r.done();
+    const res = await r.dev.packRequest();
+    const end = await ended;
+    assert.ok('servers' in end);
+    d.applyPack(res.payload);
+    assert.deepEqual(d.overwritten, []);
+    assert.deepEqual(end.servers.map((s) => s.securityInstance), [0, 2]);
+    assert.deepEqual(end.warnings, []);
   });
 });

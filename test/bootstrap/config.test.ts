@@ -49,6 +49,19 @@ describe('validateBootstrapConfig', () => {
     rejects('x', 'config', /string/);
   });
 
+  test('bootstrapAccountInstanceId: a Security instance id, not one a server uses, agreeing with bootstrapServer', () => {
+    assert.equal(validateBootstrapConfig({ servers: [nosec], bootstrapAccountInstanceId: '1' }).bootstrapAccountInstanceId, 1);
+    rejects({ servers: [nosec], bootstrapAccountInstanceId: -1 }, 'bootstrapAccountInstanceId', /from 0 to/);
+    rejects({ servers: [{ ...nosec, securityInstanceId: 1 }], bootstrapAccountInstanceId: 1 }, 'bootstrapAccountInstanceId', /servers\[0\]/);
+    rejects({ servers: [nosec], bootstrapAccountInstanceId: 1, bootstrapServer: { uri: 'coap://bs', securityInstanceId: 2 } }, 'bootstrapAccountInstanceId', /differs/);
+  });
+
+  test('a device configured as LwM2M 1.0 gets no Bootstrap-Discover unless asked', () => {
+    assert.equal(validateBootstrapConfig({ servers: [nosec], version: '1.0' }).discover, false);
+    assert.equal(validateBootstrapConfig({ servers: [nosec], version: '1.0', discover: true }).discover, true);
+    assert.equal(validateBootstrapConfig({ servers: [nosec], version: '1.1' }).discover, true);
+  });
+
   test('missing uri', () => rejects({ servers: [{ shortServerId: 1 }] }, 'servers[0].uri', /missing/));
   test('uri with a scheme that is not CoAP', () => rejects({ servers: [{ uri: 'http://x', shortServerId: 1 }] }, 'servers[0].uri', /scheme/));
   test('uri that is not a URI', () => rejects({ servers: [{ uri: 'not a uri', shortServerId: 1 }] }, 'servers[0].uri', /not a URI/));

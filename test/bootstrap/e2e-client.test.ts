@@ -142,4 +142,65 @@ describe('our client bootstraps from our bootstrap server, then registers with o
       for (const c of closers) await c().catch(() => undefined);
     }
   });
+
+  /**
+   * Our client with a factory server account at /0/0 and its Bootstrap-Server account at /0/1 (`serverUri` plus
+   * `bootstrap.always`): the account at /0/1 is untouched, the server accounts land elsewhere, and the client bootstraps
+   * again after a restart (issue 11 item 13).
+   */
+  async function accountAtOne(opts: { version: '1.1' | '1.2'; pack?: boolean }): Promise<void> {
+    const ep = `bs-e2e-at1-${process.pid}-${++seq}`;
+    const closers: Closer[] = [];
+    try {
+      const lw = await lwm2mServer(false);
+      closers.push(lw.close);
+      const bs = new BootstrapServer({
+        address: '127.0.0.1', port: 0,
+        configStore: new InMemoryBootstrapConfigStore({ [ep]: { deleteFirst: true, servers: [{ uri: lw.uri, shortServerId: 101, lifetime: 60 }] } }),
+      });
+      await bs.start();
+      closers.unshift(() => bs.close());
+      const bsUri = `coap://127.0.0.1:${bs.address().port}`;
+      const client = new Lwm2mClient({
+        endpoint: ep, version: opts.version, localAddress: '127.0.0.1', connectivity: false, firmware: false, location: false,
+        serverUri: lw.uri, ssid: 9, lifetime: 60,
+        bootstrap: { uri: bsUri, always: true, pack: opts.pack === true },
+      });
+      closers.unshift(() => client.stop());
+      assert.equal(client.get(new Lwm2mPath([0, 1, 1])), true, 'the client keeps its Bootstrap-Server account at /0/1');
+      for (let round = 1; round <= 2; round++) {
+        const done = outcome(bs);
+        const reg = registered(lw.server, ep);
+        await client.start();
+        const fin = await done;
+        await reg;
+        await client.whenRegistered(10_000);
+        // the account at /0/1 is the one the client was configured with
+        assert.equal(client.get(new Lwm2mPath([0, 1, 0])), bsUri);
+        assert.equal(client.get(new Lwm2mPath([0, 1, 1])), true);
+        assert.equal(client.servers.length, 1);
+        assert.equal(client.servers[0].ssid, 101);
+        assert.notEqual(client.servers[0].securityInstance, 1);
+        assert.ok(!fin.servers.some((s) => s.securityInstance === 1));
+        if (opts.pack) {
+          // no Bootstrap-Discover in a Bootstrap-Pack exchange: /0/0 and /0/1 kept clear, and the result says why
+          assert.equal(fin.bootstrapInstanceSource, 'assumed');
+          assert.deepEqual(fin.servers.map((s) => s.securityInstance), [2]);
+          assert.equal(fin.warnings.length, 1);
+        } else {
+          assert.equal(fin.bootstrapInstance, 1);
+          assert.equal(fin.bootstrapInstanceSource, 'discover');
+          assert.deepEqual(fin.servers.map((s) => s.securityInstance), [0]);
+          assert.deepEqual(fin.warnings, []);
+        }
+        await client.stop();
+      }
+    } finally {
+      for (const c of closers) await c().catch(() => undefined);
+    }
+  }
+
+  test('our 1.1 client keeping its Bootstrap-Server account at /0/1 keeps it through two bootstraps', () => accountAtOne({ version: '1.1' }));
+  test('our 1.2 client keeping it at /0/1 keeps it through two Bootstrap-Packs (with a warning in the result)', () => accountAtOne({ version: '1.2', pack: true }));
 });
+
