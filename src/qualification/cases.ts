@@ -54,8 +54,13 @@ function versionAtLeast(reg: Registration, v: '1.1' | '1.2'): boolean {
 export function errorText(err: unknown): string {
   if (err instanceof CoapResponseError) return `answered ${err.coapCode}${err.diagnostic ? ` (${err.diagnostic})` : ''}`;
   if (err instanceof TimeoutError) return `no answer within ${err.timeoutMs} ms`;
-  if (err instanceof DecodeError) return `wrong content: ${err.message.replace(/^cannot decode content format \d+: /, '')}`;
-  return (err as Error)?.message ?? String(err);
+  if (err instanceof DecodeError) return `wrong content: ${withoutSubject(err.message.replace(/^cannot decode content format \d+: /, ''))}`;
+  return withoutSubject((err as Error)?.message ?? String(err));
+}
+
+/** `dev1 /1/0: /1/0/1: "x" is not ...` -> `/1/0/1: "x" is not ...`: the case's reason already names device and request. */
+function withoutSubject(message: string): string {
+  return message.replace(/^.*? \/[0-9/]*: /, '');
 }
 
 function codeOf(err: unknown): string | undefined {

@@ -175,7 +175,8 @@ async function step<T>(
   } catch (err) {
     const last = finish(exchanges, operation, path, t0, info.format);
     if (request !== undefined) last.request = last.request ? `${last.request} ${request}` : request;
-    last.answer = showValue(errorText(err), ANSWER_MAX).replace(/^"|"$/g, '');
+    const text = errorText(err);
+    last.answer = text.length > ANSWER_MAX ? text.slice(0, ANSWER_MAX - 1) + '…' : text;
     throw err;
   } finally {
     server.off('traffic', onTraffic);
