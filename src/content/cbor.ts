@@ -113,12 +113,13 @@ export function decodeCborValue(payload: Buffer, type: ResourceType | undefined,
     if (raw.tag === 0 && typeof raw.value === 'string') d = new Date(Date.parse(raw.value));
     else if (raw.tag === 1) {
       const n = cborNumber(raw.value);
-      if (n !== undefined) d = secondsToDate(typeof n === 'number' ? n : normalizeInteger(n));
+      // LwM2M Time is whole seconds (Core Appendix C): a fractional epoch time is floored, as in the other formats.
+      if (n !== undefined) d = secondsToDate(typeof n === 'number' ? Math.floor(n) : normalizeInteger(n));
     }
     if (d === undefined || Number.isNaN(d.getTime())) throw new DecodeError(FORMAT, `${path}: invalid date (tag ${raw.tag})`);
     v = d;
   } else if (raw instanceof CborTag && cborNumber(raw) !== undefined) {
-    v = normalizeInteger(cborNumber(raw)!); // bignum (tags 2/3), decimal fraction / bigfloat (4/5)
+    v = normalizeInteger(cborNumber(raw)!); // bignum (tags 2/3; 4/5 hold an array, refused above)
   } else {
     const what = raw === null ? 'null' : raw === undefined ? 'undefined' : raw instanceof CborTag ? `tag ${raw.tag}` : 'a structure';
     throw new DecodeError(FORMAT, `${path}: expected a single value, got ${what}`);
