@@ -7,18 +7,60 @@ import { Lwm2mPath } from '../../src/model/path';
 import type { ModelRegistry } from '../../src/model/registry';
 import type { Lwm2mServer } from '../../src/server/server';
 import { InMemorySecurityStore } from '../../src/server/security-store';
+import { hasCodec } from '../../src/content/index';
 import { NodeMessage } from './red';
 import { FlowInputError, pathOf, pathsOf } from './util';
 
 export type OperationName =
   | 'read' | 'write' | 'execute' | 'create' | 'delete' | 'discover'
   | 'write-attributes' | 'read-composite' | 'write-composite'
-  | 'set-psk' | 'remove-psk';
+  | 'set-psk' | 'remove-psk' | 'set-format';
 
 export const OPERATIONS: OperationName[] = [
   'read', 'write', 'execute', 'create', 'delete', 'discover', 'write-attributes', 'read-composite', 'write-composite',
-  'set-psk', 'remove-psk',
+  'set-psk', 'remove-psk', 'set-format',
 ];
+
+/** Short names a flow or the server node's settings may use for content formats. */
+const FORMAT_ALIASES: Record<string, number> = {
+  text: 0, opaque: 42, cbor: 60, 'senml-json': 110, 'senml-cbor': 112, tlv: 11542, 'lwm2m-json': 11543, json: 11543,
+  'lwm2m-cbor': 11544,
+};
+
+/** A content format from a number, numeric text or a short name (`tlv`, `lwm2m-json`, `senml-cbor`...); else undefined. */
+export function parseFormatName(v: unknown): number | undefined {
+  if (typeof v === 'number') return Number.isInteger(v) && v >= 0 ? v : undefined;
+  if (typeof v !== 'string') return undefined;
+  const t = v.trim().toLowerCase();
+  if (/^\d{1,5}$/.test(t)) return Number(t);
+  return FORMAT_ALIASES[t];
+}
+
+/**
+ * The server node's "preferred formats" setting: one `endpoint=format` per line (format as a number or a short name,
+ * `#` starts a comment). Lines that do not parse are reported in `errors` and skipped.
+ */
+export function parsePreferredFormats(text: unknown): { formats: Record<string, number>; errors: string[] } {
+  const formats: Record<string, number> = {};
+  const errors: string[] = [];
+  if (typeof text !== 'string') return { formats, errors };
+  text.split(/\r?\n/).forEach((raw, i) => {
+    const line = raw.replace(/#.*$/, '').trim();
+    if (line === '') return;
+    const eq = line.lastIndexOf('=');
+    const endpoint = eq > 0 ? line.slice(0, eq).trim() : '';
+    const format = eq > 0 ? parseFormatName(line.slice(eq + 1)) : undefined;
+    if (endpoint === '' || format === undefined) errors.push(`line ${i + 1} "${line}": expected endpoint=format (e.g. dev-7=11543 or dev-7=lwm2m-json)`);
+    else if (!hasCodec(format) || format === 40) errors.push(`line ${i + 1} "${line}": ${format} is not a content format the server encodes and decodes`);
+    else formats[endpoint] = format;
+  });
+  return { formats, errors };
+}
+
+/** msg.lwm2m.undecoded: the records of an answer that did not decode, as `{path, reason}` text. */
+function undecodedDetails(undecoded: ReadonlyArray<{ path: Lwm2mPath; reason: string }> | undefined): Record<string, unknown> {
+  return undecoded && undecoded.length > 0 ? { undecoded: undecoded.map((u) => ({ path: u.path.toString(), reason: u.reason })) } : {};
+}
 
 export interface OperationSettings {
   path?: string;
@@ -89,7 +131,7 @@ export async function runOperation(
       const format = formatOf(s, msg);
       const r = await server.read(endpoint, path.toString(), format !== undefined ? { format } : undefined);
       const payload = s.keys === 'name' ? withNames(registry, path, r.value) : r.value;
-      return { payload, topic: path.toString(), details: { format: r.format, code: r.code } };
+      return { payload, topic: path.toString(), details: { format: r.format, code: r.code, ...undecodedDetails(r.undecoded) } };
     }
     case 'write': {
       const path = pathOf(s.path, msg)!;
@@ -142,7 +184,7 @@ export async function runOperation(
     case 'read-composite': {
       const paths = pathsOf(s.path, msg);
       const r = await server.readComposite(endpoint, paths.map(String));
-      return { payload: r.value, topic: paths.join(','), details: { format: r.format, code: r.code } };
+      return { payload: r.value, topic: paths.join(','), details: { format: r.format, code: r.code, ...undecodedDetails(r.undecoded) } };
     }
     case 'write-composite': {
       const values = msg.payload;
@@ -171,6 +213,21 @@ export async function runOperation(
     case 'remove-psk': {
       const removed = pskStoreOf(server).remove(endpoint);
       return { payload: removed, topic: endpoint, details: {} };
+    }
+    case 'set-format': {
+      // The device's preferred content format (tried first), e.g. LwM2M JSON for a 1.0 device that drops TLV requests.
+      const p = msg.payload;
+      const clear = p === null || p === undefined || p === '' || p === false || (typeof p === 'string' && /^(none|auto)$/i.test(p.trim()));
+      const format = clear ? undefined : parseFormatName(p);
+      if (!clear && format === undefined) {
+        throw new FlowInputError(`set-format needs msg.payload as a content format number or name (e.g. 11543 or "lwm2m-json"; null to clear), not ${JSON.stringify(p)}`);
+      }
+      try {
+        server.setPreferredFormat(endpoint, format);
+      } catch (err) {
+        throw new FlowInputError((err as Error).message);
+      }
+      return { payload: { endpoint, format: format ?? null }, topic: endpoint, details: {} };
     }
     default:
       throw new FlowInputError(`unknown operation "${String(op)}"; one of ${OPERATIONS.join(', ')}`);

@@ -11,6 +11,7 @@ import { loadDdfFolder } from '../../src/model/ddf';
 import { Node, NodeAPI, NodeDef } from '../lib/red';
 import { liveServerEvents, liveServers, ServerNode } from '../lib/server-node';
 import { parsePskList } from '../lib/psk';
+import { parsePreferredFormats } from '../lib/operations';
 import { createDtlsServer, DtlsServer } from '../../src/dtls';
 import { UdpCoapEndpoint } from '../../src/coap/endpoint';
 import { isAddressInUse, STATUS } from '../lib/util';
@@ -26,6 +27,8 @@ interface ServerConfig extends NodeDef {
   persist?: boolean;
   dtls?: boolean;
   dtlsPort?: string | number;
+  /** `endpoint=format` lines: each device's preferred content format. */
+  preferredFormats?: string;
 }
 
 function num(v: unknown, dflt: number): number {
@@ -65,6 +68,8 @@ export = function (RED: NodeAPI) {
     } catch (err) {
       node.error(`PSK credentials: ${(err as Error).message}`);
     }
+    const preferred = parsePreferredFormats(config.preferredFormats);
+    for (const e of preferred.errors) node.warn(`preferred formats: ${e}`);
     let dtls: DtlsServer | undefined;
     const dtlsPort = num(config.dtlsPort, 5684);
     node.server = new Lwm2mServer({
@@ -78,6 +83,7 @@ export = function (RED: NodeAPI) {
       requestTimeoutMs: num(config.requestTimeout, 10) * 1000,
       // Devices' PSK credentials: from the bootstrap node, or added by a flow; also the DTLS server's key lookup.
       securityStore: security,
+      preferredFormats: preferred.formats,
     });
 
     node.serverStatus = () => {

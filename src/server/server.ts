@@ -37,6 +37,7 @@ import { CompositeWriteResult, writeComposite } from './requests/write-composite
 import { observe, ObserveAnswer } from './requests/observe';
 import { observeComposite } from './requests/observe-composite';
 import { cancelObserveActive } from './requests/cancel-observe';
+import { FormatPreferences } from './requests/negotiate';
 import { IncomingOperation, IncomingTraffic, NotificationTraffic, OutgoingOperation, OutgoingTraffic, shortError, TrafficEvent } from './traffic';
 
 /** A CoAP endpoint the server listens on, with how devices reaching it are secured. */
@@ -49,6 +50,12 @@ export interface EndpointEntry {
 }
 
 export interface Lwm2mServerOptions {
+  /**
+   * Preferred content format per endpoint (`{ 'dev-1': 11543 }`), tried first for the requests it can carry; the usual
+   * negotiation follows. For devices that handle an announced format badly (1.0 devices dropping TLV requests).
+   * Changed at run time with {@link Lwm2mServer.setPreferredFormat}.
+   */
+  preferredFormats?: Readonly<Record<string, number>>;
   /** Address of the UDP endpoint the server creates (default `::`, which also takes IPv4 on dual-stack hosts; falls back to `0.0.0.0`). */
   address?: string;
   /** UDP port (default 5683; 0 picks a free one). */
@@ -244,6 +251,7 @@ export class Lwm2mServer extends EventEmitter {
   private queue: RequestQueue;
   private state: 'new' | 'starting' | 'started' | 'closing' | 'closed' = 'new';
   private trafficEvents = 0;
+  private readonly formatPreferences: FormatPreferences;
 
   constructor(opts: Lwm2mServerOptions = {}) {
     super();
@@ -251,6 +259,7 @@ export class Lwm2mServer extends EventEmitter {
     this.registry = opts.registry ?? ModelRegistry.withBuiltins();
     this.store = opts.store ?? new MemoryRegistrationStore();
     this.securityStore = opts.securityStore;
+    this.formatPreferences = new FormatPreferences(opts.preferredFormats);
     this.bounds = {
       minLifetime: opts.minLifetime ?? DEFAULTS.minLifetime,
       maxLifetime: opts.maxLifetime ?? DEFAULTS.maxLifetime,
@@ -833,6 +842,7 @@ export class Lwm2mServer extends EventEmitter {
     return {
       registration,
       registry: this.registry,
+      preferredFormat: this.formatPreferences.get(endpoint),
       send: (req, what, ropts) => this.sendToDevice(endpoint, operation, req, what, ropts, opts),
     };
   }
@@ -915,7 +925,20 @@ export class Lwm2mServer extends EventEmitter {
     this.safeEmit('traffic', ev);
   }
 
-  /** Read (GET) a path: `{ value, records, format, code }`. */
+  /**
+   * Sets the content format tried first for the device's requests (`undefined` clears it); InvalidArgumentError for a
+   * format with no codec. Kept per endpoint name, across registrations.
+   */
+  setPreferredFormat(endpoint: string, format: number | undefined): void {
+    this.formatPreferences.set(endpoint, format);
+  }
+
+  /** The device's preferred content format, when one is set. */
+  getPreferredFormat(endpoint: string): number | undefined {
+    return this.formatPreferences.get(endpoint);
+  }
+
+  /** Read (GET) a path: `{ value, records, format, code }` (and `undecoded`: records whose value did not decode). */
   read(endpoint: string, path: string | Lwm2mPath, opts?: OperationOptions): Promise<ReadResult> {
     return this.call(() => read(this.context(endpoint, 'read', opts), Lwm2mPath.from(path), opts));
   }
