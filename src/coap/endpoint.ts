@@ -409,7 +409,7 @@ export class UdpCoapEndpoint implements CoapEndpoint {
       const szx = payloadLength > 16 ? this.blockSzxFor(key) : this.params.blockSzx;
       if (payloadLength > blockSize(szx)) ans = await this.sendBlock1(target, key, spec, requestWhat(spec, target), szx);
       else {
-        ans = await this.exchange(target, spec, opts.onNotification, options);
+        ans = await this.exchange(target, spec, opts.onNotification, options, key);
         const b1 = ans.opts.block1;
         if (ans.res.code === '4.13' && b1 !== undefined && b1.szx < 7 && payloadLength > blockSize(b1.szx)) {
           // RFC 7959 2.9.3: a 4.13 with a Block1 option tells the size the server can take; send the body again, block
@@ -648,10 +648,12 @@ export class UdpCoapEndpoint implements CoapEndpoint {
   }
 
   /** One request message and its answer (no block-wise logic). */
-  private exchange(peer: Peer, spec: ExchangeSpec, onNotification?: (res: ReceivedResponse) => void, options?: CoapOption[]): Promise<Answer> {
+  private exchange(
+    peer: Peer, spec: ExchangeSpec, onNotification?: (res: ReceivedResponse) => void, options?: CoapOption[], key?: string,
+  ): Promise<Answer> {
     return new Promise<Answer>((resolve, reject) => {
       if (this.closed) return reject(new CancelledError(`${spec.method} /${spec.path.join('/')}: endpoint closed`));
-      const peerKey = peerKeyOf(peer.address, peer.port);
+      const peerKey = key ?? peerKeyOf(peer.address, peer.port);
       let token: Buffer;
       let tokenHex: string;
       if (spec.token) {

@@ -790,7 +790,8 @@ export class Lwm2mServer extends EventEmitter {
   /**
    * A notification (RFC 7641 4.2): from the transport's per-token routing of a live observation, or for a token it
    * does not know (after a restart). Returns false when no observation matches (the transport answers RST, which
-   * cancels the observation at the device, RFC 7641 3.6).
+   * cancels the observation at the device, RFC 7641 3.6), null when it comes from another address than the
+   * registration's (ignored, no RST).
    */
   private handleNotification(token: string, res: ReceivedResponse, livePath?: Lwm2mPath): boolean | null {
     const obs = this.store.getObservation(token);
