@@ -4,7 +4,8 @@ import { CancelledError, DecodeError, Lwm2mError, TimeoutError } from '../errors
 import {
   CoapEndpoint, CoapRequest, CoapResponse, OutgoingRequest, Peer, ReceivedResponse, RequestOptions,
 } from '../coap/types';
-import { createUdpEndpoint, UdpCoapEndpointOptions } from '../coap/endpoint';
+import { createUdpEndpoint, peerKeyOf, UdpCoapEndpointOptions } from '../coap/endpoint';
+import { PeerQueueFullError } from '../coap/errors';
 import { decode, hasCodec, getCodec } from '../content/index';
 import { parseRegistrationLinks } from '../content/link';
 import { recordsToPathMap, recordsToTree, TreeNode } from '../content/tree';
@@ -88,6 +89,17 @@ export interface Lwm2mServerOptions {
   queueTimeoutMs?: number;
   /** Default timeout of a request to a device, in ms (default: the transport's). */
   requestTimeoutMs?: number;
+  /**
+   * NSTART (RFC 7252 4.7) of the server's own UDP endpoint: most requests outstanding to one device at once (default 1;
+   * same as `coap.nstart`, which it overrides). Further requests wait in order, at most `maxQueuedPerPeer` per device.
+   */
+  nstart?: number;
+  /**
+   * Most requests waiting per awake device behind its `nstart` outstanding ones (default 1000; same as
+   * `coap.maxQueuedPerPeer`, which it overrides); more reject with PeerQueueFullError. Requests for a sleeping
+   * queue-mode device are bounded by `maxQueuedPerDevice` before they reach the transport.
+   */
+  maxQueuedPerPeer?: number;
 }
 
 /** What an Update changed: new values of the changed fields. */
@@ -346,6 +358,8 @@ export class Lwm2mServer extends EventEmitter {
     // (RFC 7252 4.2: 2 to 3 s, then doubling). Linux's default (net.core.rmem_default, 208 KiB) holds ~160 Register
     // datagrams; ask for 4 MiB (the kernel caps it at net.core.rmem_max: see the README).
     const coap = { recvBufferSize: SOCKET_BUFFER_BYTES, sendBufferSize: SOCKET_BUFFER_BYTES, ...(this.opts.coap ?? {}) };
+    if (this.opts.nstart !== undefined) coap.nstart = this.opts.nstart;
+    if (this.opts.maxQueuedPerPeer !== undefined) coap.maxQueuedPerPeer = this.opts.maxQueuedPerPeer;
     try {
       return await createUdpEndpoint({ ...coap, address, port, type });
     } catch (err) {
@@ -697,6 +711,7 @@ export class Lwm2mServer extends EventEmitter {
     const updated = this.store.update(reg.id, patch);
     if (!updated) return reply('4.04', 'unknown registration');
     if ('ct' in changes && changes.ct === undefined) delete updated.ct;
+    if ((changes.address !== undefined || changes.port !== undefined) && changes.transport === undefined) this.rebindObservations(updated);
     if (updated.expiresAt < oldExpiry) this.expiry.push(updated.expiresAt + this.expiryGraceMs, updated.id);
     if (updated.queueMode) this.queue.touch(updated.endpoint);
     else if (this.queue.queued(updated.endpoint) > 0) this.queue.touch(updated.endpoint);
@@ -762,6 +777,18 @@ export class Lwm2mServer extends EventEmitter {
     for (const reg of [...this.store.all()]) if (reg.expiresAt + this.expiryGraceMs <= now) this.expiryDue(reg.id, now);
   }
 
+  /**
+   * The device updated from a new address (NAT rebinding): its observations keep going, now bound to that address
+   * (notifications are accepted only from the registration's address, RFC 7252 5.3.2 / RFC 7641 3.2; the endpoint
+   * ignores, without RST, those from elsewhere, so the device still holds them, RFC 7641 3.6).
+   */
+  private rebindObservations(reg: Registration): void {
+    const endpoint = this.transports.get(reg.transport)?.endpoint;
+    if (endpoint?.rebindToken === undefined) return;
+    const peer: Peer = { address: reg.address, port: reg.port };
+    for (const o of this.store.observationsOf(reg.id)) endpoint.rebindToken(Buffer.from(o.token, 'hex'), peer);
+  }
+
   private dropObservations(reg: Registration, observations: Observation[]): void {
     const t = this.transports.get(reg.transport);
     for (const o of observations) t?.endpoint.forgetToken(Buffer.from(o.token, 'hex'));
@@ -772,9 +799,10 @@ export class Lwm2mServer extends EventEmitter {
   /**
    * A notification (RFC 7641 4.2): from the transport's per-token routing of a live observation, or for a token it
    * does not know (after a restart). Returns false when no observation matches (the transport answers RST, which
-   * cancels the observation at the device, RFC 7641 3.6).
+   * cancels the observation at the device, RFC 7641 3.6), null when it comes from another address than the
+   * registration's (ignored, no RST).
    */
-  private handleNotification(token: string, res: ReceivedResponse, livePath?: Lwm2mPath): boolean {
+  private handleNotification(token: string, res: ReceivedResponse, livePath?: Lwm2mPath): boolean | null {
     const obs = this.store.getObservation(token);
     if (!obs) return false;
     const reg = this.store.getById(obs.registrationId);
@@ -783,6 +811,9 @@ export class Lwm2mServer extends EventEmitter {
       return false;
     }
     if (reg.identity !== res.peer.identity) return false;
+    // RFC 7252 5.3.2 / RFC 7641 3.2: only from the registration's address (a restored observation, which the transport
+    // does not route itself); null: ignored, no RST (the device may be behind a new NAT binding, see rebindObservations).
+    if (res.peer.port !== reg.port || peerKeyOf(res.peer.address, res.peer.port) !== peerKeyOf(reg.address, reg.port)) return null;
     if (reg.queueMode) this.queue.touch(reg.endpoint);
     if (!res.code.startsWith('2.')) {
       this.notificationTraffic(reg, obs, res);
@@ -889,7 +920,8 @@ export class Lwm2mServer extends EventEmitter {
     try {
       res = await t.endpoint.request(peer, out, ropts);
     } catch (err) {
-      const e = err instanceof TimeoutError ? new TimeoutError(what, timeoutMs ?? err.timeoutMs) : err;
+      const e = err instanceof TimeoutError ? new TimeoutError(what, timeoutMs ?? err.timeoutMs)
+        : err instanceof PeerQueueFullError ? new PeerQueueFullError(what, err.peer, err.nstart, err.maxQueued) : err;
       this.outgoingTraffic(reg.endpoint, operation, req, startedAt, undefined, e, what, origin);
       throw e;
     }
