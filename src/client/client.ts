@@ -55,7 +55,11 @@ export type ObjectsInput = Record<number, Record<number, InstanceInput> | { vers
 /** Creates the CoAP endpoint on a socket (injected by tests, or to use another transport). */
 export type EndpointFactory = (socket: DatagramSocket) => CoapEndpoint | Promise<CoapEndpoint>;
 /** Opens a DTLS session to a server (default: src/dtls `connectDtls`). */
-export type DtlsConnector = (opts: { host: string; port: number; identity: string | Buffer; key: Buffer }) => Promise<DatagramSocket>;
+export type DtlsConnector = (opts: {
+  host: string; port: number; identity: string | Buffer; key: Buffer;
+  /** The client's localAddress / localPort options: where the secure socket binds. */
+  localAddress?: string; localPort?: number;
+}) => Promise<DatagramSocket>;
 
 export interface Lwm2mClientOptions {
   /** Endpoint Client Name (`ep=`). */
@@ -475,7 +479,7 @@ export class Lwm2mClient extends EventEmitter implements HandlerHost, SessionHos
     const existing = this.secureTransports.get(owner);
     if (existing !== undefined) return existing;
     const connect = this.opts.dtlsConnector ?? defaultDtlsConnector;
-    const raw = await connect({ host, port, identity: identity.toString('utf8'), key });
+    const raw = await connect({ host, port, identity: identity.toString('utf8'), key, localAddress: this.opts.localAddress, localPort: this.opts.localPort });
     const gate = new GatedSocket(raw);
     const endpoint = await this.endpointOn(gate);
     const t: Transport = { endpoint, gate, owned: true, secure: true };
