@@ -9,16 +9,18 @@ import type { Lwm2mServer } from '../../src/server/server';
 import { InMemorySecurityStore } from '../../src/server/security-store';
 import { hasCodec } from '../../src/content/index';
 import { NodeMessage } from './red';
-import { FlowInputError, pathOf, pathsOf } from './util';
+import { registrationObjects } from '../../src/server/registration';
+import type { Registration } from '../../src/server/registration';
+import { displayAddress, FlowInputError, pathOf, pathsOf } from './util';
 
 export type OperationName =
   | 'read' | 'write' | 'execute' | 'create' | 'delete' | 'discover'
   | 'write-attributes' | 'read-composite' | 'write-composite'
-  | 'set-psk' | 'remove-psk' | 'set-format';
+  | 'set-psk' | 'remove-psk' | 'set-format' | 'list';
 
 export const OPERATIONS: OperationName[] = [
   'read', 'write', 'execute', 'create', 'delete', 'discover', 'write-attributes', 'read-composite', 'write-composite',
-  'set-psk', 'remove-psk', 'set-format',
+  'set-psk', 'remove-psk', 'set-format', 'list',
 ];
 
 /** Short names a flow or the server node's settings may use for content formats. */
@@ -62,6 +64,12 @@ function undecodedDetails(undecoded: ReadonlyArray<{ path: Lwm2mPath; reason: st
   return undecoded && undecoded.length > 0 ? { undecoded: undecoded.map((u) => ({ path: u.path.toString(), reason: u.reason })) } : {};
 }
 
+/**
+ * Operations on the server's registrations rather than on one device: the endpoint is an optional filter (a glob),
+ * not a device to talk to.
+ */
+export const FLEET_OPERATIONS: ReadonlySet<OperationName> = new Set<OperationName>(['list']);
+
 export interface OperationSettings {
   path?: string;
   /** write: 'replace' (PUT) or 'update' (partial update, POST). */
@@ -72,10 +80,15 @@ export interface OperationSettings {
   format?: string | number;
   /** read: 'id' keys (default) or resource 'name' keys in object/instance payloads. */
   keys?: string;
+  /** list: one message per device instead of one message with them all. */
+  split?: boolean;
 }
 
 export interface OperationResult {
   payload: unknown;
+  /** list with split: one payload per message, each for the device named in `endpoints` at the same index. */
+  payloads?: unknown[];
+  endpoints?: string[];
   /** The path(s) the operation acted on, for msg.topic. */
   topic: string;
   details: Record<string, unknown>;
@@ -111,6 +124,62 @@ export function withNames(registry: ModelRegistry, path: Lwm2mPath, value: unkno
   return value;
 }
 
+/** One registered device as the list operation shows it. */
+export interface DeviceSummary {
+  endpoint: string;
+  version: string;
+  binding: string;
+  /** The object instances (`/3/0`), or objects without instances (`/5`), the device registered with. */
+  objects: string[];
+  /** The device's last Register or Update. */
+  lastSeen: Date;
+  queueMode: boolean;
+  /** IPv4 peers as IPv4 (not `::ffff:` mapped). */
+  address: string;
+  port: number;
+}
+
+/** A glob over endpoint names: `*` any run of characters, `?` one character; everything else literal. */
+export function endpointGlob(glob: string): (endpoint: string) => boolean {
+  if (!/[*?]/.test(glob)) return (ep) => ep === glob;
+  const re = new RegExp('^' + glob.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.') + '$');
+  return (ep) => re.test(ep);
+}
+
+export function deviceSummary(reg: Registration): DeviceSummary {
+  const objects: string[] = [];
+  for (const [id, o] of Object.entries(registrationObjects(reg))) {
+    if (o.instances.length === 0) objects.push(`/${id}`);
+    else for (const i of o.instances) objects.push(`/${id}/${i}`);
+  }
+  return {
+    endpoint: reg.endpoint,
+    version: reg.version,
+    binding: reg.binding,
+    objects,
+    lastSeen: new Date(reg.lastUpdateAt),
+    queueMode: reg.queueMode,
+    address: displayAddress(reg.address),
+    port: reg.port,
+  };
+}
+
+/**
+ * The registered devices, filtered by an endpoint glob and by an object (or object instance) they must have, sorted
+ * by endpoint so that a flow sees a stable order.
+ */
+function listDevices(server: Lwm2mServer, endpointFilter: string, want: string | undefined): DeviceSummary[] {
+  const byEndpoint = endpointFilter ? endpointGlob(endpointFilter) : () => true;
+  const out: DeviceSummary[] = [];
+  for (const reg of server.registrations()) {
+    if (!byEndpoint(reg.endpoint)) continue;
+    const d = deviceSummary(reg);
+    if (want && !d.objects.some((o) => o === want || o.startsWith(`${want}/`))) continue;
+    out.push(d);
+  }
+  return out.sort((a, b) => (a.endpoint < b.endpoint ? -1 : a.endpoint > b.endpoint ? 1 : 0));
+}
+
 function pskStoreOf(server: Lwm2mServer): InMemorySecurityStore {
   const store = server.securityStore;
   if (!(store instanceof InMemorySecurityStore)) throw new FlowInputError('this server keeps no PSK store that a flow can change');
@@ -139,8 +208,8 @@ export async function runOperation(
       const mode = (typeof msg.mode === 'string' && msg.mode) || s.mode || 'replace';
       if (mode !== 'replace' && mode !== 'update') throw new FlowInputError(`write mode "${mode}" must be "replace" or "update"`);
       const format = formatOf(s, msg);
-      await server.write(endpoint, path.toString(), msg.payload, { replace: mode === 'replace', format });
-      return { payload: msg.payload, topic: path.toString(), details: { mode } };
+      const r = await server.write(endpoint, path.toString(), msg.payload, { replace: mode === 'replace', format });
+      return { payload: msg.payload, topic: path.toString(), details: { mode, format: r.format, code: r.code } };
     }
     case 'execute': {
       const path = pathOf(s.path, msg)!;
@@ -148,8 +217,8 @@ export async function runOperation(
       const args = s.args && s.args.trim() ? s.args.trim()
         // Only text is taken as arguments: an inject node's default timestamp must not become "1764190000000".
         : typeof msg.payload === 'string' && msg.payload.trim() ? msg.payload.trim() : undefined;
-      await server.execute(endpoint, path.toString(), args);
-      return { payload: msg.payload, topic: path.toString(), details: { args } };
+      const r = await server.execute(endpoint, path.toString(), args);
+      return { payload: msg.payload, topic: path.toString(), details: { args, code: r.code } };
     }
     case 'create': {
       const path = pathOf(s.path, msg)!;
@@ -178,8 +247,8 @@ export async function runOperation(
       if (!attrs || typeof attrs !== 'object' || Array.isArray(attrs)) {
         throw new FlowInputError('write-attributes needs msg.payload as an object, e.g. {"pmin": 10, "pmax": 60, "st": 0.5}');
       }
-      await server.writeAttributes(endpoint, path.toString(), attrs as Record<string, number | null>);
-      return { payload: attrs, topic: path.toString(), details: {} };
+      const r = await server.writeAttributes(endpoint, path.toString(), attrs as Record<string, number | null>);
+      return { payload: attrs, topic: path.toString(), details: { code: r.code } };
     }
     case 'read-composite': {
       const paths = pathsOf(s.path, msg);
@@ -192,8 +261,8 @@ export async function runOperation(
         throw new FlowInputError('write-composite needs msg.payload as an object of path: value, e.g. {"/3311/0/5850": true, "/3311/1/5850": false}');
       }
       for (const p of Object.keys(values)) pathOf(p, {}); // validate every path first
-      await server.writeComposite(endpoint, values as Record<string, unknown>);
-      return { payload: values, topic: Object.keys(values).join(','), details: {} };
+      const r = await server.writeComposite(endpoint, values as Record<string, unknown>);
+      return { payload: values, topic: Object.keys(values).join(','), details: { format: r.format, code: r.code } };
     }
     case 'set-psk': {
       // A device's DTLS PSK from the flow at run time (e.g. looked up in a database); never echoed back in the message.
@@ -228,6 +297,16 @@ export async function runOperation(
         throw new FlowInputError((err as Error).message);
       }
       return { payload: { endpoint, format: format ?? null }, topic: endpoint, details: {} };
+    }
+    case 'list': {
+      // `endpoint` is a filter here ('' = every device); the path, when given, an object the devices must have.
+      const path = pathOf(s.path, msg, false);
+      if (path && !path.isObject() && !path.isInstance()) throw new FlowInputError(`list filters by an object /O or an instance /O/I, not ${path}`);
+      const devices = listDevices(server, endpoint, path?.toString());
+      const topic = path ? path.toString() : 'list';
+      const details = { count: devices.length, filter: { endpoint: endpoint || undefined, path: path?.toString() } };
+      if (s.split) return { payload: devices, payloads: devices, endpoints: devices.map((d) => d.endpoint), topic, details };
+      return { payload: devices, topic, details };
     }
     default:
       throw new FlowInputError(`unknown operation "${String(op)}"; one of ${OPERATIONS.join(', ')}`);

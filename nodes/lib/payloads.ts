@@ -3,8 +3,9 @@
  */
 import { registrationObjects } from '../../src/server/registration';
 import type { Registration } from '../../src/server/registration';
+import { displayAddress } from './util';
 
-/** A registration as the events node and the sidebar show it. */
+/** A registration as the events node shows it; an IPv4 peer's address as IPv4, not IPv4-mapped IPv6. */
 export function registrationPayload(reg: Registration): Record<string, unknown> {
   return {
     endpoint: reg.endpoint,
@@ -14,7 +15,7 @@ export function registrationPayload(reg: Registration): Record<string, unknown> 
     queueMode: reg.queueMode,
     lifetime: reg.lifetime,
     sms: reg.sms,
-    address: reg.address,
+    address: displayAddress(reg.address),
     port: reg.port,
     rootPath: reg.rootPath,
     security: reg.security,

@@ -14,7 +14,7 @@ import { parsePskList } from '../lib/psk';
 import { parsePreferredFormats } from '../lib/operations';
 import { createDtlsServer, DtlsServer } from '../../src/dtls';
 import { UdpCoapEndpoint } from '../../src/coap/endpoint';
-import { isAddressInUse, STATUS } from '../lib/util';
+import { displayAddress, isAddressInUse, STATUS } from '../lib/util';
 
 interface ServerConfig extends NodeDef {
   address?: string;
@@ -138,12 +138,12 @@ export = function (RED: NodeAPI) {
         dtls = await bind('0.0.0.0'); // a host without IPv6
       }
       dtls.on('handshakeFailed', (ev: { address: string; port: number; reason?: string; identity?: string }) => {
-        node.warn(`DTLS handshake from ${ev.address}:${ev.port}${ev.identity ? ` (identity ${ev.identity})` : ''} failed: ${ev.reason ?? 'unknown'}`);
+        node.warn(`DTLS handshake from ${displayAddress(ev.address)}:${ev.port}${ev.identity ? ` (identity ${ev.identity})` : ''} failed: ${ev.reason ?? 'unknown'}`);
       });
       node.server.addEndpoint(new UdpCoapEndpoint(dtls), { secure: true, name: 'coaps' });
     };
     node.server.on('securityViolation', (ev: { endpoint?: string; identity?: string; address: string; reason?: string }) => {
-      node.warn(`security: ${ev.endpoint ?? '?'} from ${ev.address}${ev.identity ? ` (identity ${ev.identity})` : ''} refused: ${ev.reason ?? ''}`);
+      node.warn(`security: ${ev.endpoint ?? '?'} from ${displayAddress(ev.address)}${ev.identity ? ` (identity ${ev.identity})` : ''} refused: ${ev.reason ?? ''}`);
     });
 
     node.ready = node.server.start().then(startDtls).then(
