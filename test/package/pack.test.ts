@@ -67,7 +67,10 @@ describe('npm pack of a fresh clone', { timeout: 300000 }, () => {
     tarball = path.join(work, info[0].filename);
     packed = info[0].files.map((f) => f.path);
     const p = await ping;
-    if (p.code !== 0) registryDown = `the npm registry cannot be reached (npm ping: ${(p.stderr || p.stdout).trim().split('\n').pop()})`;
+    if (p.code !== 0) {
+      const why = (p.stderr || p.stdout).split('\n').map((l) => l.replace(/^npm error\s*/, '').trim()).filter((l) => l && !/complete log/i.test(l));
+      registryDown = `the npm registry cannot be reached (npm ping: ${why.find((l) => /reason:/.test(l)) ?? why.slice(0, 2).join('; ')})`;
+    }
   });
   test('the build runs on pack: every file the node-red section, main and types name is in the package', (t) => {
     if (npmMissing) return t.skip(npmMissing);
