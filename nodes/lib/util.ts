@@ -185,3 +185,28 @@ export function flash(node: Node, status: NodeStatus, back: () => NodeStatus, ms
 
 interface Flash { until: number; back: () => NodeStatus }
 const flashes = new WeakMap<Node, Flash>();
+
+/**
+ * Warnings about device behaviour (failed DTLS handshakes, refused registrations) that a flood could turn into a log
+ * flood: the first of each kind in a window is logged, the rest are counted and summed up in the next one logged.
+ * No timer: the window is checked when the next warning comes.
+ */
+export class WarningLimiter {
+  private readonly kinds = new Map<string, { windowStart: number; suppressed: number }>();
+
+  constructor(private readonly warn: (text: string) => void, private readonly windowMs = 10_000, private readonly now: () => number = Date.now) {}
+
+  /** Logs `text` unless a warning of `kind` was logged less than the window ago (then only counts it). */
+  warnOf(kind: string, text: string): void {
+    const t = this.now();
+    const k = this.kinds.get(kind);
+    if (k && t - k.windowStart < this.windowMs) {
+      k.suppressed++;
+      return;
+    }
+    const more = k && k.suppressed > 0 ? ` (and ${k.suppressed} more like it in ${Math.round((t - k.windowStart) / 1000)} s, not logged)` : '';
+    if (this.kinds.size > 64 && !k) this.kinds.clear(); // kinds are a fixed set in practice; stay bounded anyway
+    this.kinds.set(kind, { windowStart: t, suppressed: 0 });
+    this.warn(text + more);
+  }
+}

@@ -14,7 +14,7 @@ import { parsePskList } from '../lib/psk';
 import { parsePreferredFormats } from '../lib/operations';
 import { createDtlsServer, DtlsServer } from '../../src/dtls';
 import { UdpCoapEndpoint } from '../../src/coap/endpoint';
-import { displayAddress, isAddressInUse, STATUS } from '../lib/util';
+import { displayAddress, isAddressInUse, STATUS, WarningLimiter } from '../lib/util';
 
 interface ServerConfig extends NodeDef {
   address?: string;
@@ -72,6 +72,7 @@ export = function (RED: NodeAPI) {
     for (const e of preferred.errors) node.warn(`preferred formats: ${e}`);
     let dtls: DtlsServer | undefined;
     const dtlsPort = num(config.dtlsPort, 5684);
+    const warnings = new WarningLimiter((text) => node.warn(text));
     node.server = new Lwm2mServer({
       address: config.address && String(config.address).trim() ? String(config.address).trim() : undefined,
       port,
@@ -138,12 +139,13 @@ export = function (RED: NodeAPI) {
         dtls = await bind('0.0.0.0'); // a host without IPv6
       }
       dtls.on('handshakeFailed', (ev: { address: string; port: number; reason?: string; identity?: string }) => {
-        node.warn(`DTLS handshake from ${displayAddress(ev.address)}:${ev.port}${ev.identity ? ` (identity ${ev.identity})` : ''} failed: ${ev.reason ?? 'unknown'}`);
+        // A flood of bad handshakes (or a fleet with a wrong key) must not flood the log: one line per reason per 10 s.
+        warnings.warnOf(`dtls:${ev.reason ?? 'unknown'}`, `DTLS handshake from ${displayAddress(ev.address)}:${ev.port}${ev.identity ? ` (identity ${ev.identity})` : ''} failed: ${ev.reason ?? 'unknown'}`);
       });
       node.server.addEndpoint(new UdpCoapEndpoint(dtls), { secure: true, name: 'coaps' });
     };
     node.server.on('securityViolation', (ev: { endpoint?: string; identity?: string; address: string; reason?: string }) => {
-      node.warn(`security: ${ev.endpoint ?? '?'} from ${displayAddress(ev.address)}${ev.identity ? ` (identity ${ev.identity})` : ''} refused: ${ev.reason ?? ''}`);
+      warnings.warnOf(`security:${ev.reason ?? ''}`, `security: ${ev.endpoint ?? '?'} from ${displayAddress(ev.address)}${ev.identity ? ` (identity ${ev.identity})` : ''} refused: ${ev.reason ?? ''}`);
     });
 
     node.ready = node.server.start().then(startDtls).then(
