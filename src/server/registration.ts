@@ -257,6 +257,21 @@ function takeAttributes(params: Map<string, string | true>, known: readonly stri
   return attrs;
 }
 
+/**
+ * The enabler version a Register's `lwm2m` value names, or undefined when this server does not implement it.
+ *
+ * Core 1.1 6.2.1 (Register, parameter "LwM2M Version", `lwm2m`) gives the version as major.minor ("1.1"; Core 1.1.1
+ * limits each to one digit). Some clients send the release they implement instead, with its patch level: `1.0.2`,
+ * `1.1.1` (several npm clients do). A patch release (1.0.1, 1.0.2, 1.1.1, 1.2.1...) corrects the specification text of
+ * the same enabler version and does not change the protocol, so `1.0.2` is LwM2M 1.0 and `1.1.1` is LwM2M 1.1. Anything
+ * else (`1.x.y.z`, `2.0`, `1`, `1.01`) is not a version this server implements.
+ */
+export function enablerVersion(raw: string): Lwm2mVersion | undefined {
+  const m = /^(\d\.\d)(?:\.\d{1,3})?$/.exec(raw);
+  if (m === null) return undefined;
+  return (SUPPORTED_VERSIONS as readonly string[]).includes(m[1]) ? m[1] as Lwm2mVersion : undefined;
+}
+
 /** Parses and validates the query of a Register (`POST /rd?ep=..&lt=..&lwm2m=..&b=..&sms=..&Q`). */
 export function parseRegisterQuery(query: readonly string[], bounds: LifetimeBounds): RegisterParams | RegistrationRejection {
   const params = splitQuery(query);
@@ -272,10 +287,11 @@ export function parseRegisterQuery(query: readonly string[], bounds: LifetimeBou
   const rawVersion = params.get('lwm2m');
   let version: Lwm2mVersion = '1.0';
   if (rawVersion !== undefined) {
-    if (rawVersion === true || !(SUPPORTED_VERSIONS as readonly string[]).includes(rawVersion)) {
+    const v = rawVersion === true ? undefined : enablerVersion(rawVersion);
+    if (v === undefined) {
       return new RegistrationRejection('4.12', `unsupported LwM2M version "${String(rawVersion).slice(0, 10)}" (this server supports ${SUPPORTED_VERSIONS.join(', ')})`);
     }
-    version = rawVersion as Lwm2mVersion;
+    version = v;
   }
 
   let lifetime = bounds.defaultLifetime;
