@@ -826,20 +826,26 @@ export class Lwm2mServer extends EventEmitter {
     if (this.state !== 'started') throw new ServerStateError(this.state === 'new' ? 'server is not started' : `server is ${this.state}`);
   }
 
-  private context(endpoint: string, operation: OutgoingOperation, opts: OperationOptions = {}): RequestContext {
+  /**
+   * `onSent`: told the registration each request actually went out under (a request queued for a sleeping device
+   * leaves under the registration current when the device wakes, which may be a new one after a full Register).
+   */
+  private context(
+    endpoint: string, operation: OutgoingOperation, opts: OperationOptions = {}, onSent?: (reg: Registration) => void,
+  ): RequestContext {
     this.requireStarted();
     const registration = this.store.getByEndpoint(endpoint);
     if (!registration) throw new UnknownEndpointError(endpoint);
     return {
       registration,
       registry: this.registry,
-      send: (req, what, ropts) => this.sendToDevice(endpoint, operation, req, what, ropts, opts),
+      send: (req, what, ropts) => this.sendToDevice(endpoint, operation, req, what, ropts, opts, onSent),
     };
   }
 
   private sendToDevice(
     endpoint: string, operation: OutgoingOperation, req: OutgoingRequest, what: string, ropts: RequestOptions | undefined,
-    opts: OperationOptions & { queueTimeoutMs?: number },
+    opts: OperationOptions & { queueTimeoutMs?: number }, onSent?: (reg: Registration) => void,
   ): Promise<ReceivedResponse> {
     const reg = this.store.getByEndpoint(endpoint);
     if (!reg) return Promise.reject(new UnknownEndpointError(endpoint));
@@ -848,6 +854,7 @@ export class Lwm2mServer extends EventEmitter {
       const current = this.store.getByEndpoint(endpoint);
       if (!current) return Promise.reject(new CancelledError(`${what} (device deregistered)`));
       sent = true;
+      onSent?.(current);
       return this.transmit(current, operation, req, what, ropts, opts.origin);
     };
     if (!reg.queueMode) return run();
@@ -968,7 +975,12 @@ export class Lwm2mServer extends EventEmitter {
     return this.call(async () => {
       const list = Array.isArray(pathOrPaths) ? pathOrPaths : [pathOrPaths];
       const composite = opts.composite === true || list.length !== 1;
-      const ctx = this.context(endpoint, composite ? 'observe-composite' : 'observe', opts);
+      // The registration the Observe went out under: the device answers for that one. For a sleeping queue-mode device
+      // the request waits in the queue, and the device may wake with a full Register rather than an Update (Core 1.1
+      // 6.2.1: a new registration, the old one and its observations are gone); the queued Observe then leaves under
+      // the new registration, and the observation the device accepts belongs to it.
+      let sentUnder: Registration | undefined;
+      const ctx = this.context(endpoint, composite ? 'observe-composite' : 'observe', opts, (r) => { sentUnder = r; });
       const token = randomBytes(8);
       const hex = tokenHex(token);
       let livePath: Lwm2mPath | undefined;
@@ -981,12 +993,14 @@ export class Lwm2mServer extends EventEmitter {
           ? await observeComposite(ctx, list, token, onNotification, opts)
           : await observe(ctx, Lwm2mPath.from(list[0]), token, onNotification, opts);
       } catch (err) {
-        this.forget(ctx.registration, hex);
+        this.forget(sentUnder ?? ctx.registration, hex);
         throw err;
       }
+      const boundTo = sentUnder ?? ctx.registration;
       const reg = this.store.getByEndpoint(endpoint);
-      if (!reg || reg.id !== ctx.registration.id) {
-        this.forget(ctx.registration, hex);
+      if (!reg || reg.id !== boundTo.id) {
+        // It registered again (or left) after the Observe went out: the answer belongs to a registration that is gone.
+        this.forget(boundTo, hex);
         throw new CancelledError(`${endpoint} observe: the device registered again or left while the observation started`);
       }
       const observation: Observation = {
