@@ -156,6 +156,22 @@ export function registrationObjects(reg: Pick<Registration, 'objectLinks'>): Rec
   return out;
 }
 
+/**
+ * A copy of a registration for an event: later changes to the stored registration (a second Update right after the
+ * first) do not show through it, and a listener that changes it does not change the store. Keys whose value is
+ * undefined are left out (an absent field is absent, not `sms: undefined`); `attributes` is copied too (`ct` is a
+ * shared frozen array).
+ */
+export function snapshotRegistration(reg: Registration): Registration {
+  const out = {} as Record<string, unknown>;
+  for (const k in reg) {
+    const v = (reg as unknown as Record<string, unknown>)[k];
+    if (v !== undefined) out[k] = v;
+  }
+  if (reg.attributes !== undefined) out.attributes = { ...reg.attributes };
+  return out as unknown as Registration;
+}
+
 /** A registration with its object list expanded: what a UI or a Node-RED message shows. */
 export function describeRegistration(reg: Registration): Registration & { objects: Record<number, RegisteredObject> } {
   return { ...reg, objects: registrationObjects(reg) };

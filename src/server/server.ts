@@ -19,7 +19,7 @@ import { Observation, tokenHex } from './observation';
 import { RequestQueue } from './queue';
 import {
   compactObjects, internCt, LifetimeBounds, parseRegisterQuery, parseUpdateQuery, queueModeAfterUpdate, Registration,
-  RegistrationRejection,
+  RegistrationRejection, snapshotRegistration,
 } from './registration';
 import { checkRegisterSecurity, SecurityStore } from './security-store';
 import { MemoryRegistrationStore, RegistrationStore } from './store';
@@ -83,7 +83,10 @@ export interface Lwm2mServerOptions {
   requestTimeoutMs?: number;
 }
 
-/** What an Update changed: new values of the changed fields. */
+/**
+ * What an Update changed: new values of the changed fields. A field the Update added appears only here, a field it
+ * removed (a `ct` list no longer announced) only in `previous`: no key holds undefined.
+ */
 export type RegistrationChanges = Partial<Pick<Registration,
   'lifetime' | 'binding' | 'queueMode' | 'sms' | 'address' | 'port' | 'family' | 'transport' | 'objectLinks' | 'rootPath' | 'ct' | 'attributes'>>;
 
@@ -121,7 +124,12 @@ export interface ObservationCancelledEvent {
   reason: string;
 }
 
+/**
+ * Registration events carry a snapshot of the registration as the event left it ({@link snapshotRegistration}): a later
+ * Update does not show through an earlier event, and changing the object does not change the store.
+ */
 export interface Lwm2mServerEvents {
+  /** `info.replaced`: the registration of the same endpoint this one replaced (only when there was one). */
   registered: (registration: Registration, info: { replaced?: Registration }) => void;
   updated: (registration: Registration, changes: RegistrationChanges, previous: RegistrationChanges) => void;
   deregistered: (registration: Registration) => void;
@@ -627,7 +635,11 @@ export class Lwm2mServer extends EventEmitter {
     this.expiry.push(reg.expiresAt + this.expiryGraceMs, reg.id);
     if (reg.queueMode || this.queue.queued(reg.endpoint) > 0) this.queue.touch(reg.endpoint);
     else this.queue.cancel(reg.endpoint, 'device registered again');
-    this.later(() => this.emit('registered', reg, { replaced: replaced?.registration }));
+    if (this.listenerCount('registered') > 0) {
+      const snapshot = snapshotRegistration(reg);
+      const info: { replaced?: Registration } = replaced ? { replaced: replaced.registration } : {};
+      this.later(() => this.emit('registered', snapshot, info));
+    }
     return { code: '2.01', locationPath: ['rd', reg.id] };
   }
 
@@ -678,20 +690,25 @@ export class Lwm2mServer extends EventEmitter {
       const same = k === 'ct' ? sameArray(a as number[] | undefined, b as number[] | undefined)
         : k === 'attributes' ? JSON.stringify(a) === JSON.stringify(b) : a === b;
       if (!same) {
-        (changes as Record<string, unknown>)[k] = b;
-        (previous as Record<string, unknown>)[k] = a;
+        if (b !== undefined) (changes as Record<string, unknown>)[k] = b;
+        if (a !== undefined) (previous as Record<string, unknown>)[k] = a;
       }
     }
     const oldExpiry = reg.expiresAt;
     const patch: Partial<Registration> = { ...changes, lastUpdateAt: now, expiresAt: now + (next.lifetime as number) * 1000 };
-    if ('ct' in changes && changes.ct === undefined) delete patch.ct;
+    // Only ct can go away (an object list without it); the others keep their value when the Update does not name them.
+    const ctRemoved = 'ct' in previous && !('ct' in changes);
     const updated = this.store.update(reg.id, patch);
     if (!updated) return reply('4.04', 'unknown registration');
-    if ('ct' in changes && changes.ct === undefined) delete updated.ct;
+    if (ctRemoved) delete updated.ct;
     if (updated.expiresAt < oldExpiry) this.expiry.push(updated.expiresAt + this.expiryGraceMs, updated.id);
     if (updated.queueMode) this.queue.touch(updated.endpoint);
     else if (this.queue.queued(updated.endpoint) > 0) this.queue.touch(updated.endpoint);
-    this.later(() => this.emit('updated', updated, changes, previous));
+    if (this.listenerCount('updated') > 0) {
+      // A snapshot: a second Update handled before this event goes out must not show through it.
+      const snapshot = snapshotRegistration(updated);
+      this.later(() => this.emit('updated', snapshot, changes, previous));
+    }
     return { code: '2.04' };
   }
 
