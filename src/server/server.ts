@@ -635,12 +635,23 @@ export class Lwm2mServer extends EventEmitter {
     this.expiry.push(reg.expiresAt + this.expiryGraceMs, reg.id);
     if (reg.queueMode || this.queue.queued(reg.endpoint) > 0) this.queue.touch(reg.endpoint);
     else this.queue.cancel(reg.endpoint, 'device registered again');
-    if (this.listenerCount('registered') > 0) {
-      const snapshot = snapshotRegistration(reg);
-      const info: { replaced?: Registration } = replaced ? { replaced: replaced.registration } : {};
-      this.later(() => this.emit('registered', snapshot, info));
-    }
+    const info: { replaced?: Registration } = replaced ? { replaced: replaced.registration } : {};
+    const snapshot = this.eventSnapshot('registered', reg);
+    this.later(() => this.emit('registered', snapshot ?? this.lateSnapshot('registered', reg), info));
     return { code: '2.01', locationPath: ['rd', reg.id] };
+  }
+
+  /**
+   * The registration as an event shows it, taken when the Register / Update is handled (the event goes out a moment
+   * later, possibly after the next Update). Only while someone listens: a server nobody watches copies nothing.
+   */
+  private eventSnapshot(event: 'registered' | 'updated', reg: Registration): Registration | undefined {
+    return this.listenerCount(event) > 0 ? snapshotRegistration(reg) : undefined;
+  }
+
+  /** For a listener that arrived between the request and its event: a copy still, never the stored object. */
+  private lateSnapshot(event: 'registered' | 'updated', reg: Registration): Registration {
+    return this.listenerCount(event) > 0 ? snapshotRegistration(reg) : reg;
   }
 
   private sameSecurity(reg: Registration, peer: Peer): boolean {
@@ -704,11 +715,9 @@ export class Lwm2mServer extends EventEmitter {
     if (updated.expiresAt < oldExpiry) this.expiry.push(updated.expiresAt + this.expiryGraceMs, updated.id);
     if (updated.queueMode) this.queue.touch(updated.endpoint);
     else if (this.queue.queued(updated.endpoint) > 0) this.queue.touch(updated.endpoint);
-    if (this.listenerCount('updated') > 0) {
-      // A snapshot: a second Update handled before this event goes out must not show through it.
-      const snapshot = snapshotRegistration(updated);
-      this.later(() => this.emit('updated', snapshot, changes, previous));
-    }
+    // A snapshot: a second Update handled before this event goes out must not show through it.
+    const snapshot = this.eventSnapshot('updated', updated);
+    this.later(() => this.emit('updated', snapshot ?? this.lateSnapshot('updated', updated), changes, previous));
     return { code: '2.04' };
   }
 
