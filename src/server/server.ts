@@ -20,7 +20,7 @@ import { Observation, tokenHex } from './observation';
 import { RequestQueue } from './queue';
 import {
   compactObjects, internCt, LifetimeBounds, parseRegisterQuery, parseUpdateQuery, queueModeAfterUpdate, Registration,
-  RegistrationRejection,
+  RegistrationRejection, snapshotRegistration,
 } from './registration';
 import { checkRegisterSecurity, SecurityStore } from './security-store';
 import { MemoryRegistrationStore, RegistrationStore } from './store';
@@ -102,7 +102,10 @@ export interface Lwm2mServerOptions {
   maxQueuedPerPeer?: number;
 }
 
-/** What an Update changed: new values of the changed fields. */
+/**
+ * What an Update changed: new values of the changed fields. A field the Update added appears only here, a field it
+ * removed (a `ct` list no longer announced) only in `previous`: no key holds undefined.
+ */
 export type RegistrationChanges = Partial<Pick<Registration,
   'lifetime' | 'binding' | 'queueMode' | 'sms' | 'address' | 'port' | 'family' | 'transport' | 'objectLinks' | 'rootPath' | 'ct' | 'attributes'>>;
 
@@ -140,7 +143,12 @@ export interface ObservationCancelledEvent {
   reason: string;
 }
 
+/**
+ * Registration events carry a snapshot of the registration as the event left it ({@link snapshotRegistration}): a later
+ * Update does not show through an earlier event, and changing the object does not change the store.
+ */
 export interface Lwm2mServerEvents {
+  /** `info.replaced`: the registration of the same endpoint this one replaced (only when there was one). */
   registered: (registration: Registration, info: { replaced?: Registration }) => void;
   updated: (registration: Registration, changes: RegistrationChanges, previous: RegistrationChanges) => void;
   deregistered: (registration: Registration) => void;
@@ -650,8 +658,23 @@ export class Lwm2mServer extends EventEmitter {
     this.expiry.push(reg.expiresAt + this.expiryGraceMs, reg.id);
     if (reg.queueMode || this.queue.queued(reg.endpoint) > 0) this.queue.touch(reg.endpoint);
     else this.queue.cancel(reg.endpoint, 'device registered again');
-    this.later(() => this.emit('registered', reg, { replaced: replaced?.registration }));
+    const info: { replaced?: Registration } = replaced ? { replaced: replaced.registration } : {};
+    const snapshot = this.eventSnapshot('registered', reg);
+    this.later(() => this.emit('registered', snapshot ?? this.lateSnapshot('registered', reg), info));
     return { code: '2.01', locationPath: ['rd', reg.id] };
+  }
+
+  /**
+   * The registration as an event shows it, taken when the Register / Update is handled (the event goes out a moment
+   * later, possibly after the next Update). Only while someone listens: a server nobody watches copies nothing.
+   */
+  private eventSnapshot(event: 'registered' | 'updated', reg: Registration): Registration | undefined {
+    return this.listenerCount(event) > 0 ? snapshotRegistration(reg) : undefined;
+  }
+
+  /** For a listener that arrived between the request and its event: a copy still, never the stored object. */
+  private lateSnapshot(event: 'registered' | 'updated', reg: Registration): Registration {
+    return this.listenerCount(event) > 0 ? snapshotRegistration(reg) : reg;
   }
 
   private sameSecurity(reg: Registration, peer: Peer): boolean {
@@ -701,21 +724,24 @@ export class Lwm2mServer extends EventEmitter {
       const same = k === 'ct' ? sameArray(a as number[] | undefined, b as number[] | undefined)
         : k === 'attributes' ? JSON.stringify(a) === JSON.stringify(b) : a === b;
       if (!same) {
-        (changes as Record<string, unknown>)[k] = b;
-        (previous as Record<string, unknown>)[k] = a;
+        if (b !== undefined) (changes as Record<string, unknown>)[k] = b;
+        if (a !== undefined) (previous as Record<string, unknown>)[k] = a;
       }
     }
     const oldExpiry = reg.expiresAt;
     const patch: Partial<Registration> = { ...changes, lastUpdateAt: now, expiresAt: now + (next.lifetime as number) * 1000 };
-    if ('ct' in changes && changes.ct === undefined) delete patch.ct;
+    // Only ct can go away (an object list without it); the others keep their value when the Update does not name them.
+    const ctRemoved = 'ct' in previous && !('ct' in changes);
     const updated = this.store.update(reg.id, patch);
     if (!updated) return reply('4.04', 'unknown registration');
-    if ('ct' in changes && changes.ct === undefined) delete updated.ct;
+    if (ctRemoved) delete updated.ct;
     if ((changes.address !== undefined || changes.port !== undefined) && changes.transport === undefined) this.rebindObservations(updated);
     if (updated.expiresAt < oldExpiry) this.expiry.push(updated.expiresAt + this.expiryGraceMs, updated.id);
     if (updated.queueMode) this.queue.touch(updated.endpoint);
     else if (this.queue.queued(updated.endpoint) > 0) this.queue.touch(updated.endpoint);
-    this.later(() => this.emit('updated', updated, changes, previous));
+    // A snapshot: a second Update handled before this event goes out must not show through it.
+    const snapshot = this.eventSnapshot('updated', updated);
+    this.later(() => this.emit('updated', snapshot ?? this.lateSnapshot('updated', updated), changes, previous));
     return { code: '2.04' };
   }
 
@@ -866,7 +892,13 @@ export class Lwm2mServer extends EventEmitter {
     if (this.state !== 'started') throw new ServerStateError(this.state === 'new' ? 'server is not started' : `server is ${this.state}`);
   }
 
-  private context(endpoint: string, operation: OutgoingOperation, opts: OperationOptions = {}): RequestContext {
+  /**
+   * `onSent`: told the registration each request actually went out under (a request queued for a sleeping device
+   * leaves under the registration current when the device wakes, which may be a new one after a full Register).
+   */
+  private context(
+    endpoint: string, operation: OutgoingOperation, opts: OperationOptions = {}, onSent?: (reg: Registration) => void,
+  ): RequestContext {
     this.requireStarted();
     const registration = this.store.getByEndpoint(endpoint);
     if (!registration) throw new UnknownEndpointError(endpoint);
@@ -874,13 +906,13 @@ export class Lwm2mServer extends EventEmitter {
       registration,
       registry: this.registry,
       preferredFormat: this.formatPreferences.get(endpoint),
-      send: (req, what, ropts) => this.sendToDevice(endpoint, operation, req, what, ropts, opts),
+      send: (req, what, ropts) => this.sendToDevice(endpoint, operation, req, what, ropts, opts, onSent),
     };
   }
 
   private sendToDevice(
     endpoint: string, operation: OutgoingOperation, req: OutgoingRequest, what: string, ropts: RequestOptions | undefined,
-    opts: OperationOptions & { queueTimeoutMs?: number },
+    opts: OperationOptions & { queueTimeoutMs?: number }, onSent?: (reg: Registration) => void,
   ): Promise<ReceivedResponse> {
     const reg = this.store.getByEndpoint(endpoint);
     if (!reg) return Promise.reject(new UnknownEndpointError(endpoint));
@@ -889,6 +921,7 @@ export class Lwm2mServer extends EventEmitter {
       const current = this.store.getByEndpoint(endpoint);
       if (!current) return Promise.reject(new CancelledError(`${what} (device deregistered)`));
       sent = true;
+      onSent?.(current);
       return this.transmit(current, operation, req, what, ropts, opts.origin);
     };
     if (!reg.queueMode) return run();
@@ -1023,7 +1056,12 @@ export class Lwm2mServer extends EventEmitter {
     return this.call(async () => {
       const list = Array.isArray(pathOrPaths) ? pathOrPaths : [pathOrPaths];
       const composite = opts.composite === true || list.length !== 1;
-      const ctx = this.context(endpoint, composite ? 'observe-composite' : 'observe', opts);
+      // The registration the Observe went out under: the device answers for that one. For a sleeping queue-mode device
+      // the request waits in the queue, and the device may wake with a full Register rather than an Update (Core 1.1
+      // 6.2.1: a new registration, the old one and its observations are gone); the queued Observe then leaves under
+      // the new registration, and the observation the device accepts belongs to it.
+      let sentUnder: Registration | undefined;
+      const ctx = this.context(endpoint, composite ? 'observe-composite' : 'observe', opts, (r) => { sentUnder = r; });
       const token = randomBytes(8);
       const hex = tokenHex(token);
       let livePath: Lwm2mPath | undefined;
@@ -1036,12 +1074,14 @@ export class Lwm2mServer extends EventEmitter {
           ? await observeComposite(ctx, list, token, onNotification, opts)
           : await observe(ctx, Lwm2mPath.from(list[0]), token, onNotification, opts);
       } catch (err) {
-        this.forget(ctx.registration, hex);
+        this.forget(sentUnder ?? ctx.registration, hex);
         throw err;
       }
+      const boundTo = sentUnder ?? ctx.registration;
       const reg = this.store.getByEndpoint(endpoint);
-      if (!reg || reg.id !== ctx.registration.id) {
-        this.forget(ctx.registration, hex);
+      if (!reg || reg.id !== boundTo.id) {
+        // It registered again (or left) after the Observe went out: the answer belongs to a registration that is gone.
+        this.forget(boundTo, hex);
         throw new CancelledError(`${endpoint} observe: the device registered again or left while the observation started`);
       }
       const observation: Observation = {
