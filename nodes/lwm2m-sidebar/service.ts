@@ -1124,7 +1124,8 @@ export class SidebarService {
           const opts: ObserveOptions = { owner: SIDEBAR_OWNER, origin };
           const r = await s.observe(ep, path, opts);
           a.mine.set(r.id, { endpoint: ep, pinned: req.pinned === true });
-          this.learn(a.states.touch(ep, this.now()), r.records, this.now());
+          // The answer carries the first value of the observation: the first point of its chart.
+          this.learn(a.states.touch(ep, this.now()), r.records, this.now(), true);
           done({ code: r.code, value: r.records.length === 1 ? r.records[0].value : r.value });
           const view: ObservationView = { id: r.id, paths: [...r.paths], composite: r.composite, createdAt: r.createdAt, sidebar: true, pinned: req.pinned === true };
           return { op, path: p, code: r.code, format: formatName(r.format), values: recordsToWire(r.records), observation: view };

@@ -141,7 +141,7 @@ describe('charts of observed numeric resources', () => {
       seen.push(v);
     }
     const det = service.device('srv', ep);
-    assert.deepEqual(det.series['/3303/0/5700'].map((p) => p[1]), seen, 'the notified values, oldest first');
+    assert.deepEqual(det.series['/3303/0/5700'].map((p) => p[1]), [21.5, ...seen], 'the value the Observe answer carried, then the notified ones, oldest first');
     assert.ok(det.series['/3303/0/5700'].every((p, i, a) => i === 0 || p[0] >= a[i - 1][0]), 'times increase');
     assert.equal(det.series['/3303/0/5701'], undefined, 'a string (the unit) has no chart');
     assert.equal(det.values['/3303/0/5701']?.v, 'Cel');
@@ -150,7 +150,7 @@ describe('charts of observed numeric resources', () => {
     service.flush();
     const first = published.find((m) => m.topic === TOPIC.device)!;
     const pts = (first.data.points as Record<string, Array<[number, number]>>)['/3303/0/5700'];
-    assert.deepEqual(pts.map((p) => p[1]), seen, 'the first push after the watch started has the whole chart');
+    assert.deepEqual(pts.map((p) => p[1]), [21.5, ...seen], 'the first push after the watch started has the whole chart');
 
     published.length = 0;
     for (const v of [22, 22.5]) {
