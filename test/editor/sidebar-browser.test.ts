@@ -43,7 +43,7 @@ type BrowserContext = import('playwright-core').BrowserContext;
 const IDS = { tab: 'e2etab0000000001', server: 'e2esrv0000000001', events: 'e2eevt0000000001', inject: 'e2einj0000000001', debug: 'e2edbg0000000001' };
 const FLOW = [
   { id: IDS.tab, type: 'tab', label: 'LwM2M e2e' },
-  { ...editorDefaults('lwm2m-server'), id: IDS.server, type: 'lwm2m-server', name: 'e2e server', address: '127.0.0.1', port: 0, persist: false },
+  { ...editorDefaults('lwm2m-server'), id: IDS.server, type: 'lwm2m-server', name: 'e2e server', address: '127.0.0.1', port: 0, dtlsPort: 0, persist: false },
   { id: IDS.events, type: 'lwm2m-events', z: IDS.tab, name: '', server: IDS.server, endpoint: '', events: ['registered'], x: 160, y: 260, wires: [[]] },
   { id: IDS.inject, type: 'inject', z: IDS.tab, name: 'go', props: [{ p: 'payload' }], repeat: '', once: false, topic: '', payload: '', payloadType: 'date', x: 130, y: 120, wires: [[]] },
   { id: IDS.debug, type: 'debug', z: IDS.tab, name: 'result', active: true, tosidebar: true, console: false, complete: 'payload', targetType: 'msg', x: 610, y: 120, wires: [] },
