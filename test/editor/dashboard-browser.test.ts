@@ -15,26 +15,13 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { NodeRedProcess, startNodeRed } from '../../scripts/node-red-runner';
-import { projectRoot, waitFor } from './helpers';
+import { projectRoot, waitFor, browserSkipReason, CHROMIUM } from './helpers';
 
-const CHROMIUM = '/usr/bin/chromium';
 const root = projectRoot();
 const EXAMPLE = path.join(root, 'examples', 'dashboard-devices.json');
 const EP = 'dashboard-demo';
 
-function skipReason(): string | false {
-  if (!fs.existsSync(CHROMIUM)) return `${CHROMIUM} is absent (CI installs it: apt-get install chromium)`;
-  for (const m of ['playwright-core', '@flowfuse/node-red-dashboard/package.json']) {
-    try {
-      require.resolve(m);
-    } catch {
-      return `${m.split('/package.json')[0]} is not installed (npm install)`;
-    }
-  }
-  if (!fs.existsSync(path.join(root, 'dist', 'nodes', 'lwm2m-server', 'lwm2m-server.js'))) return 'dist/ is missing: run npm run build first';
-  return false;
-}
-const skip = skipReason();
+const skip = browserSkipReason(root, 'dist/nodes/lwm2m-server/lwm2m-server.js', ['@flowfuse/node-red-dashboard/package.json']);
 
 type PW = typeof import('playwright-core');
 type Page = import('playwright-core').Page;

@@ -16,24 +16,13 @@ import * as os from 'os';
 import * as path from 'path';
 import { NodeRedProcess, startNodeRed } from '../../scripts/node-red-runner';
 import { Lwm2mClient } from '../../src/client';
-import { editorDefaults, projectRoot, startClient, waitFor } from './helpers';
+import { editorDefaults, projectRoot, startClient, waitFor, browserSkipReason, CHROMIUM } from './helpers';
 import { bulkRegister } from './bulk-register';
 
-const CHROMIUM = '/usr/bin/chromium';
 const root = projectRoot();
 const ADMIN = '/red';
 
-function skipReason(): string | false {
-  if (!fs.existsSync(CHROMIUM)) return `${CHROMIUM} is absent (CI installs it: apt-get install chromium)`;
-  try {
-    require.resolve('playwright-core');
-  } catch {
-    return 'playwright-core is not installed (npm install)';
-  }
-  if (!fs.existsSync(path.join(root, 'dist', 'nodes', 'lwm2m-sidebar', 'lwm2m-sidebar.html'))) return 'dist/ has no sidebar plugin: run npm run build first';
-  return false;
-}
-const skip = skipReason();
+const skip = browserSkipReason(root, 'dist/nodes/lwm2m-sidebar/lwm2m-sidebar.html');
 
 // Types of playwright-core, loaded lazily so that a machine without it only skips.
 type PW = typeof import('playwright-core');
