@@ -64,6 +64,7 @@ export interface NodeAPI {
   log: { info(m: unknown): void; warn(m: unknown): void; error(m: unknown): void; debug?(m: unknown): void };
   util: {
     evaluateNodeProperty(value: unknown, type: string, node: Node, msg: NodeMessage, cb?: (err: Error | null, result: unknown) => void): unknown;
+    cloneMessage<T extends NodeMessage>(msg: T): T;
   };
   _(key: string, subs?: Record<string, unknown>): string;
 }

@@ -78,13 +78,76 @@ export function isAddressInUse(err: unknown): boolean {
   return false;
 }
 
-/** Short text for a node status: "4.04 Not Found" rather than a whole sentence. */
+/**
+ * What a CoAP error answer means to a person, for node status texts: the code itself goes to msg.lwm2m.code and the
+ * error message (RFC 7252 section 5.9.2 and 12.1.2 name the codes; LwM2M Core 1.1 section 6 says which operation
+ * answers which).
+ */
+const COAP_STATUS_TEXT: Record<string, string> = {
+  '4.00': 'bad request',
+  '4.01': 'unauthorized',
+  '4.02': 'bad option',
+  '4.03': 'access denied',
+  '4.04': 'not found',
+  '4.05': 'not allowed',
+  '4.06': 'format not accepted',
+  '4.08': 'incomplete',
+  '4.09': 'conflict',
+  '4.12': 'precondition failed',
+  '4.13': 'too large',
+  '4.15': 'format not supported',
+  '5.00': 'device error',
+  '5.01': 'not implemented',
+  '5.02': 'bad gateway',
+  '5.03': 'device busy',
+  '5.04': 'gateway timeout',
+  '5.05': 'no proxying',
+};
+
+/** Library error codes (other than CoAP answers) as a person reads them in a node status. */
+const ERROR_STATUS_TEXT: Record<string, string> = {
+  TIMEOUT: 'timeout',
+  QUEUE_TIMEOUT: 'device asleep',
+  QUEUE_FULL: 'device asleep, queue full',
+  CANCELLED: 'cancelled',
+  OBSERVE_REJECTED: 'not observable',
+};
+
+/** The CoAP code of an error answer (`4.04`), or undefined when the error is not one. */
+export function coapCodeOf(err: unknown): string | undefined {
+  const code = (err as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && code.startsWith('COAP_') ? code.slice(5) : undefined;
+}
+
+/** Short text for a node status: "not found" rather than "4.04" or a whole sentence. */
 export function shortError(err: unknown): string {
   const e = err as { code?: string; message?: string };
-  if (e && typeof e.code === 'string' && e.code.startsWith('COAP_')) return e.code.slice(5);
-  if (e && e.code === 'TIMEOUT') return 'timeout';
+  const coap = coapCodeOf(err);
+  if (coap) return COAP_STATUS_TEXT[coap] ?? `error ${coap}`;
+  if (e && typeof e.code === 'string' && ERROR_STATUS_TEXT[e.code]) return ERROR_STATUS_TEXT[e.code];
   const m = String(e?.message ?? err);
   return m.length > 32 ? m.slice(0, 31) + '…' : m;
+}
+
+/** What a node status says after an operation succeeded: "read ok", "created /3303/1", "deleted". */
+export function okText(op: string, topic?: string): string {
+  switch (op) {
+    case 'create': return topic ? `created ${topic}` : 'created';
+    case 'delete': return 'deleted';
+    default: return `${op} ok`;
+  }
+}
+
+/**
+ * An address as a person reads it: an IPv4 peer of a dual-stack (`::`) socket arrives IPv4-mapped (RFC 4291 section
+ * 2.5.5.2, `::ffff:127.0.0.1`) and is shown as the IPv4 address it is. Other addresses are returned unchanged.
+ */
+export function displayAddress(address: string): string;
+export function displayAddress(address: string | undefined): string | undefined;
+export function displayAddress(address: string | undefined): string | undefined {
+  if (typeof address !== 'string') return address;
+  const m = /^::ffff:(\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3})$/i.exec(address);
+  return m ? m[1] : address;
 }
 
 export const STATUS = {
@@ -122,3 +185,28 @@ export function flash(node: Node, status: NodeStatus, back: () => NodeStatus, ms
 
 interface Flash { until: number; back: () => NodeStatus }
 const flashes = new WeakMap<Node, Flash>();
+
+/**
+ * Warnings about device behaviour (failed DTLS handshakes, refused registrations) that a flood could turn into a log
+ * flood: the first of each kind in a window is logged, the rest are counted and summed up in the next one logged.
+ * No timer: the window is checked when the next warning comes.
+ */
+export class WarningLimiter {
+  private readonly kinds = new Map<string, { windowStart: number; suppressed: number }>();
+
+  constructor(private readonly warn: (text: string) => void, private readonly windowMs = 10_000, private readonly now: () => number = Date.now) {}
+
+  /** Logs `text` unless a warning of `kind` was logged less than the window ago (then only counts it). */
+  warnOf(kind: string, text: string): void {
+    const t = this.now();
+    const k = this.kinds.get(kind);
+    if (k && t - k.windowStart < this.windowMs) {
+      k.suppressed++;
+      return;
+    }
+    const more = k && k.suppressed > 0 ? ` (and ${k.suppressed} more like it in ${Math.round((t - k.windowStart) / 1000)} s, not logged)` : '';
+    if (this.kinds.size > 64 && !k) this.kinds.clear(); // kinds are a fixed set in practice; stay bounded anyway
+    this.kinds.set(kind, { windowStart: t, suppressed: 0 });
+    this.warn(text + more);
+  }
+}

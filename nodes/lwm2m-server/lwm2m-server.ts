@@ -11,9 +11,10 @@ import { loadDdfFolder } from '../../src/model/ddf';
 import { Node, NodeAPI, NodeDef } from '../lib/red';
 import { liveServerEvents, liveServers, ServerNode } from '../lib/server-node';
 import { parsePskList } from '../lib/psk';
+import { parsePreferredFormats } from '../lib/operations';
 import { createDtlsServer, DtlsServer } from '../../src/dtls';
 import { UdpCoapEndpoint } from '../../src/coap/endpoint';
-import { isAddressInUse, STATUS } from '../lib/util';
+import { displayAddress, isAddressInUse, STATUS, WarningLimiter } from '../lib/util';
 
 interface ServerConfig extends NodeDef {
   address?: string;
@@ -26,6 +27,8 @@ interface ServerConfig extends NodeDef {
   persist?: boolean;
   dtls?: boolean;
   dtlsPort?: string | number;
+  /** `endpoint=format` lines: each device's preferred content format. */
+  preferredFormats?: string;
 }
 
 function num(v: unknown, dflt: number): number {
@@ -65,8 +68,11 @@ export = function (RED: NodeAPI) {
     } catch (err) {
       node.error(`PSK credentials: ${(err as Error).message}`);
     }
+    const preferred = parsePreferredFormats(config.preferredFormats);
+    for (const e of preferred.errors) node.warn(`preferred formats: ${e}`);
     let dtls: DtlsServer | undefined;
     const dtlsPort = num(config.dtlsPort, 5684);
+    const warnings = new WarningLimiter((text) => node.warn(text));
     node.server = new Lwm2mServer({
       address: config.address && String(config.address).trim() ? String(config.address).trim() : undefined,
       port,
@@ -78,6 +84,7 @@ export = function (RED: NodeAPI) {
       requestTimeoutMs: num(config.requestTimeout, 10) * 1000,
       // Devices' PSK credentials: from the bootstrap node, or added by a flow; also the DTLS server's key lookup.
       securityStore: security,
+      preferredFormats: preferred.formats,
     });
 
     node.serverStatus = () => {
@@ -132,12 +139,13 @@ export = function (RED: NodeAPI) {
         dtls = await bind('0.0.0.0'); // a host without IPv6
       }
       dtls.on('handshakeFailed', (ev: { address: string; port: number; reason?: string; identity?: string }) => {
-        node.warn(`DTLS handshake from ${ev.address}:${ev.port}${ev.identity ? ` (identity ${ev.identity})` : ''} failed: ${ev.reason ?? 'unknown'}`);
+        // A flood of bad handshakes (or a fleet with a wrong key) must not flood the log: one line per reason per 10 s.
+        warnings.warnOf(`dtls:${ev.reason ?? 'unknown'}`, `DTLS handshake from ${displayAddress(ev.address)}:${ev.port}${ev.identity ? ` (identity ${ev.identity})` : ''} failed: ${ev.reason ?? 'unknown'}`);
       });
       node.server.addEndpoint(new UdpCoapEndpoint(dtls), { secure: true, name: 'coaps' });
     };
     node.server.on('securityViolation', (ev: { endpoint?: string; identity?: string; address: string; reason?: string }) => {
-      node.warn(`security: ${ev.endpoint ?? '?'} from ${ev.address}${ev.identity ? ` (identity ${ev.identity})` : ''} refused: ${ev.reason ?? ''}`);
+      warnings.warnOf(`security:${ev.reason ?? ''}`, `security: ${ev.endpoint ?? '?'} from ${displayAddress(ev.address)}${ev.identity ? ` (identity ${ev.identity})` : ''} refused: ${ev.reason ?? ''}`);
     });
 
     node.ready = node.server.start().then(startDtls).then(

@@ -115,6 +115,58 @@ export class Ring<T> {
   }
 }
 
+/**
+ * The last values of one numeric resource with their times, for the sidebar's charts: a fixed-capacity ring of
+ * (epoch ms, value) pairs in two typed arrays, so a notification stream costs no allocation.
+ */
+export class Series {
+  private readonly times: Float64Array;
+  private readonly vals: Float64Array;
+  private next = 0;
+  private count = 0;
+  /** Time of the newest point the watching editor was sent (points after it go out at the next flush). */
+  sentT = 0;
+
+  constructor(readonly capacity: number) {
+    this.times = new Float64Array(capacity);
+    this.vals = new Float64Array(capacity);
+  }
+
+  get size(): number {
+    return this.count;
+  }
+
+  push(t: number, v: number): void {
+    this.times[this.next] = t;
+    this.vals[this.next] = v;
+    this.next = (this.next + 1) % this.capacity;
+    if (this.count < this.capacity) this.count++;
+  }
+
+  /** `[[t, v], ...]` from the oldest to the newest, only those later than `after` when given. */
+  points(after = -Infinity): Array<[number, number]> {
+    const out: Array<[number, number]> = [];
+    const start = (this.next - this.count + this.capacity) % this.capacity;
+    for (let i = 0; i < this.count; i++) {
+      const k = (start + i) % this.capacity;
+      if (this.times[k] > after) out.push([this.times[k], this.vals[k]]);
+    }
+    return out;
+  }
+
+  /** Time of the newest point (0 when empty). */
+  lastT(): number {
+    return this.count === 0 ? 0 : this.times[(this.next - 1 + this.capacity) % this.capacity];
+  }
+}
+
+/** The number a chart draws for a value: finite numbers, and integers beyond 2^53 as the nearest double. */
+export function chartNumber(v: Lwm2mValue): number | undefined {
+  if (typeof v === 'number') return Number.isFinite(v) ? v : undefined;
+  if (typeof v === 'bigint') return Number(v);
+  return undefined;
+}
+
 export interface KnownValue {
   value: Lwm2mValue;
   /** Epoch ms when it was read or notified. */
@@ -132,9 +184,31 @@ export class DeviceState {
   dirtyPaths: Set<string> | undefined;
   /** Seq of the last log entry the editor was sent. */
   sentSeq = 0;
+  /** Recent values of the observed numeric resources, by path (bounded: `maxSeries` paths, `seriesSize` points each). */
+  readonly series = new Map<string, Series>();
 
-  constructor(logSize: number, readonly maxValues: number) {
+  constructor(logSize: number, readonly maxValues: number, readonly maxSeries = 20, readonly seriesSize = 120) {
     this.log = new Ring<LogEntry>(logSize);
+  }
+
+  /** Adds a point to the chart of `path` when `value` is a number (notified or sent values). */
+  addPoint(path: string, value: Lwm2mValue, t: number): void {
+    const n = chartNumber(value);
+    if (n === undefined || this.maxSeries <= 0) return;
+    let s = this.series.get(path);
+    if (!s) {
+      if (this.series.size >= this.maxSeries) this.series.delete(this.series.keys().next().value as string);
+      s = new Series(this.seriesSize);
+      this.series.set(path, s);
+    }
+    s.push(t, n);
+  }
+
+  /** Every chart as `{ path: [[t, v], ...] }`. */
+  wireSeries(): Record<string, Array<[number, number]>> {
+    const out: Record<string, Array<[number, number]>> = {};
+    for (const [p, s] of this.series) out[p] = s.points();
+    return out;
   }
 
   setValue(path: string, value: Lwm2mValue, t: number): void {
@@ -158,6 +232,7 @@ export class DeviceState {
   dropValuesUnder(path: string): void {
     const prefix = path.endsWith('/') ? path : path + '/';
     for (const k of [...this.values.keys()]) if (k === path || k.startsWith(prefix)) this.values.delete(k);
+    for (const k of [...this.series.keys()]) if (k === path || k.startsWith(prefix)) this.series.delete(k);
   }
 
   wireValues(): Record<string, { v: WireValue | null; t: number }> {
@@ -174,6 +249,10 @@ export interface DeviceStatesOptions {
   logSize?: number;
   /** Paths with a known value kept per device (default 500). */
   maxValues?: number;
+  /** Observed numeric resources charted per device (default 20). */
+  maxSeries?: number;
+  /** Points kept per chart (default 120). */
+  seriesSize?: number;
 }
 
 /** Numbers every log entry of the process, so that "entries after seq N" works across devices and servers. */
@@ -184,11 +263,15 @@ export class DeviceStates {
   private readonly map: FifoMap<DeviceState>;
   private readonly logSize: number;
   private readonly maxValues: number;
+  private readonly maxSeries: number;
+  private readonly seriesSize: number;
 
   constructor(opts: DeviceStatesOptions = {}) {
     this.map = new FifoMap<DeviceState>({ capacity: Math.max(1, opts.maxDevices ?? 2000), ttlMs: Infinity });
     this.logSize = Math.max(1, opts.logSize ?? 100);
     this.maxValues = Math.max(1, opts.maxValues ?? 500);
+    this.maxSeries = Math.max(0, Math.floor(opts.maxSeries ?? 20));
+    this.seriesSize = Math.max(2, Math.floor(opts.seriesSize ?? 120));
   }
 
   get size(): number {
@@ -203,7 +286,7 @@ export class DeviceStates {
   touch(endpoint: string, now: number): DeviceState {
     let st = this.map.get(endpoint);
     if (!st) {
-      st = new DeviceState(this.logSize, this.maxValues);
+      st = new DeviceState(this.logSize, this.maxValues, this.maxSeries, this.seriesSize);
       st.touchedAt = now;
       this.map.set(endpoint, st, now);
     } else if (now - st.touchedAt > 5000) {

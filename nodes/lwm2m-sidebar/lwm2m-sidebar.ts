@@ -9,6 +9,9 @@
  *   downloadModels: false,   // fetch unknown objects' DDF from the OMA registry, cached in <userDir>/lwm2m/models
  *   modelRegistryUrl: 'https://raw.githubusercontent.com/OpenMobileAlliance/lwm2m-registry/prod/',
  *   sidebar: { maxDevices: 2000, logSize: 100 },  // devices remembered per server, log lines per device
+ *   // observations started from the sidebar end this long after the last editor closed their device, unless pinned;
+ *   // charts of observed numbers per device, points per chart:
+ *   // sidebar: { observeGraceMs: 120000, maxSeries: 20, seriesSize: 120 },
  * }
  * ```
  */
@@ -22,7 +25,10 @@ import { SidebarService } from './service';
 interface SidebarSettings {
   downloadModels?: boolean;
   modelRegistryUrl?: string;
-  sidebar?: { maxDevices?: number; logSize?: number; maxValues?: number; flushMs?: number };
+  sidebar?: {
+    maxDevices?: number; logSize?: number; maxValues?: number; flushMs?: number;
+    observeGraceMs?: number; maxSeries?: number; seriesSize?: number;
+  };
 }
 
 type PluginAPI = NodeAPI & { plugins?: { registerPlugin(id: string, def: Record<string, unknown>): void } };
@@ -50,6 +56,10 @@ export = function (RED: PluginAPI) {
     logSize: positive(sb.logSize),
     maxValues: positive(sb.maxValues),
     flushMs: positive(sb.flushMs),
+    observeGraceMs: positive(sb.observeGraceMs),
+    // 0 turns the charts off.
+    maxSeries: sb.maxSeries === 0 ? 0 : positive(sb.maxSeries),
+    seriesSize: positive(sb.seriesSize),
     warn: (m) => RED.log.warn(m),
   });
   service.start();

@@ -46,6 +46,21 @@ export function registerRoutes(RED: NodeAPI, service: SidebarService): void {
   get('/settings', read, () => ({ modelDownload: service.models?.enabled === true }));
   get('/servers', read, () => service.listServers());
   get('/servers/:server/devices', read, (req) => service.listDevices(req.params.server, req.query));
+  // A file to save: the device list (same filter and order as the sidebar's list) as CSV or JSON.
+  RED.httpAdmin.get(ROUTE_BASE + '/servers/:server/export', read, (req, res) => {
+    let file: ReturnType<SidebarService['exportDevices']>;
+    try {
+      file = service.exportDevices(req.params.server, req.query);
+    } catch (err) {
+      fail(res, err);
+      return;
+    }
+    const r = res as HttpResponse & { setHeader?(name: string, value: string): void };
+    r.setHeader?.('Content-Type', file.contentType);
+    r.setHeader?.('Content-Disposition', `attachment; filename="${file.filename}"`);
+    r.setHeader?.('Cache-Control', 'no-store');
+    r.send(file.body);
+  });
   get('/servers/:server/devices/:endpoint', read, (req) => service.device(req.params.server, req.params.endpoint));
   get('/servers/:server/devices/:endpoint/log', read, (req) => service.log(req.params.server, req.params.endpoint, req.query.after));
   post('/servers/:server/devices/:endpoint/watch', read, (req) => service.watch(req.params.server, req.params.endpoint, body(req).after));

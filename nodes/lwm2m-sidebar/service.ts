@@ -69,6 +69,15 @@ export interface SidebarServiceOptions {
   maxValues?: number;
   /** How long an editor's watch of a device lasts without renewal (default 60 s). */
   watchTtlMs?: number;
+  /**
+   * How long an observation started from the sidebar outlives the last editor watching its device (default 2 min, at
+   * least 1 s; editors renew their watch every 20 s, so it must be longer than that). Pinned observations stay.
+   */
+  observeGraceMs?: number;
+  /** Observed numeric resources charted per device (default 20; 0 turns charts off). */
+  maxSeries?: number;
+  /** Points kept per chart (default 120). */
+  seriesSize?: number;
   /** Devices changed in one flush above which the editor is told to re-read its page instead (default 50). */
   maxChangedPerMessage?: number;
   models?: ModelDownloader;
@@ -104,6 +113,22 @@ export interface DeviceSummary {
   expiresAt: number;
   /** False while a queue-mode device sleeps. */
   awake: boolean;
+  /** `asleep` (queue mode, sleeping), `expiring` (the lifetime is about to run out without an Update), else `awake`. */
+  state: DeviceStateName;
+}
+
+export type DeviceStateName = 'awake' | 'asleep' | 'expiring';
+
+/** Orders of the device list (`sort=` of listDevices); registration order when absent. */
+export const DEVICE_SORTS = ['endpoint', 'state', 'lastSeen', 'expiresAt', 'registeredAt', 'address'] as const;
+export type DeviceSort = typeof DEVICE_SORTS[number];
+
+/**
+ * A device is `expiring` once less than this is left of its lifetime: 5% of it, from 2 s to 60 s. Clients update some
+ * time before the end (Core 1.1 6.2.2; ours at 10%), so a device this close to the end has missed its Update.
+ */
+export function expiringWithinMs(lifetimeS: number): number {
+  return Math.min(60_000, Math.max(2_000, lifetimeS * 50));
 }
 
 export interface DevicePage {
@@ -112,8 +137,42 @@ export interface DevicePage {
   offset: number;
   limit: number;
   q: string;
+  /** The order asked for (absent: registration order). */
+  sort?: DeviceSort;
+  desc?: boolean;
   items: DeviceSummary[];
 }
+
+export interface DeviceListParams {
+  q?: unknown;
+  offset?: unknown;
+  limit?: unknown;
+  /** One of {@link DEVICE_SORTS}; anything else keeps registration order. */
+  sort?: unknown;
+  /** `desc` / `1` / `true`: descending. */
+  dir?: unknown;
+}
+
+/** Columns of a device list export (CSV header, JSON keys). */
+export const EXPORT_COLUMNS = [
+  'endpoint', 'state', 'address', 'port', 'transport', 'version', 'binding', 'queueMode', 'security', 'lifetime',
+  'registeredAt', 'lastUpdateAt', 'lastSeen', 'expiresAt',
+] as const;
+
+/** Devices in one export at most. */
+export const MAX_EXPORT = 100_000;
+
+/** A CSV field (RFC 4180): quoted when it holds a comma, a quote or a line break; formula starters are defused. */
+function csvField(v: unknown): string {
+  let t = v === undefined || v === null ? '' : String(v);
+  // A cell starting with = + - @ is a formula to spreadsheet programs: endpoint names come from devices.
+  if (/^[=+\-@\t\r]/.test(t) && typeof v === 'string') t = "'" + t;
+  return /[",\r\n]/.test(t) ? '"' + t.replace(/"/g, '""') + '"' : t;
+}
+
+const STATE_RANK: Record<DeviceStateName, number> = { expiring: 0, asleep: 1, awake: 2 };
+/** Sorted lists are reused this long for the next pages (scrolling), so a big fleet is not sorted for every page. */
+const SORT_CACHE_MS = 2000;
 
 export interface ResourceView {
   id: number;
@@ -149,6 +208,8 @@ export interface ObservationView {
   createdAt: number;
   /** Started from the sidebar (it may cancel it); others belong to flows. */
   sidebar: boolean;
+  /** A sidebar observation kept when no editor watches the device (else it ends after the grace period). */
+  pinned?: boolean;
 }
 
 export interface DeviceDetail {
@@ -156,6 +217,8 @@ export interface DeviceDetail {
   device: DeviceSummary & { registrationId: string; rootPath: string; ct?: number[]; attributes?: Record<string, string> };
   objects: ObjectView[];
   values: Record<string, { v: WireValue | null; t: number }>;
+  /** Recent values of observed numeric resources: `{ path: [[epoch ms, value], ...] }`, oldest first. */
+  series: Record<string, Array<[number, number]>>;
   observations: ObservationView[];
   log: WireLogEntry[];
   /** Seq of the newest log entry (to ask for what follows). */
@@ -164,9 +227,9 @@ export interface DeviceDetail {
 }
 
 export type OperationName =
-  | 'read' | 'write' | 'execute' | 'observe' | 'cancel-observe' | 'discover' | 'write-attributes' | 'create' | 'delete';
+  | 'read' | 'write' | 'execute' | 'observe' | 'cancel-observe' | 'pin-observe' | 'discover' | 'write-attributes' | 'create' | 'delete';
 export const OPERATION_NAMES: readonly OperationName[] = [
-  'read', 'write', 'execute', 'observe', 'cancel-observe', 'discover', 'write-attributes', 'create', 'delete',
+  'read', 'write', 'execute', 'observe', 'cancel-observe', 'pin-observe', 'discover', 'write-attributes', 'create', 'delete',
 ];
 
 /** An operation as the editor asks for it (POST body). */
@@ -186,8 +249,10 @@ export interface OperationRequest {
   /** create: the new instance's id (optional) and resource values by resource id (texts). */
   instanceId?: number | string;
   values?: Record<string, unknown>;
-  /** cancel-observe: the observation id (else every sidebar observation of `path`). */
+  /** cancel-observe, pin-observe: the observation id (else every sidebar observation of `path`). */
   observation?: string;
+  /** observe: keep the observation when no editor watches the device; pin-observe: pin (true) or unpin (false). */
+  pinned?: boolean;
 }
 
 export interface OperationAnswer {
@@ -220,8 +285,8 @@ interface Attached {
   changed: Set<string>;
   removed: Set<string>;
   countChanged: boolean;
-  /** Observations started from the sidebar (ids). */
-  mine: Set<string>;
+  /** Observations started from the sidebar, by id. */
+  mine: Map<string, SidebarObservation>;
   /**
    * Lines made from a server event ('registered', 'notification'...) whose `traffic` event is still to come (the server
    * emits it right after, in the same turn of the event loop), by `endpoint \0 register|update|deregister|send|notify <id>`.
@@ -232,6 +297,14 @@ interface Attached {
 }
 
 const MAX_AWAITING = 10_000;
+
+/** An observation the sidebar started. */
+interface SidebarObservation {
+  endpoint: string;
+  pinned: boolean;
+  /** Since when no editor watches its device (epoch ms; undefined while one does). */
+  unwatchedSince?: number;
+}
 
 function awaitKey(endpoint: string, what: string): string {
   return `${endpoint}\u0000${what}`;
@@ -288,12 +361,15 @@ export class SidebarService {
   private readonly now: () => number;
   private readonly flushMs: number;
   private readonly watchTtlMs: number;
+  private readonly observeGraceMs: number;
   private readonly maxChanged: number;
   /** Device states of servers let go of recently, by config node id (bounded). */
   private readonly released = new Map<string, DeviceStates>();
   /** Operations from the sidebar in flight, by the `origin` given to the server. */
   private readonly pending = new Map<string, PendingOperation>();
   private opSeq = 0;
+  /** The last sorted device list (one: the editor scrolls one list at a time). */
+  private sortCache: { key: string; server: Lwm2mServer; at: number; size: number; items: DeviceSummary[] } | undefined;
   private readonly onServersChanged = (): void => {
     try {
       this.reconcile();
@@ -307,6 +383,7 @@ export class SidebarService {
     this.now = opts.now ?? Date.now;
     this.flushMs = opts.flushMs ?? 500;
     this.watchTtlMs = opts.watchTtlMs ?? 60_000;
+    this.observeGraceMs = Math.max(1000, opts.observeGraceMs ?? 120_000);
     this.maxChanged = opts.maxChangedPerMessage ?? 50;
   }
 
@@ -365,11 +442,14 @@ export class SidebarService {
     const a: Attached = {
       handle: h,
       // A redeployed server keeps what was remembered of its devices (same config node id).
-      states: states ?? new DeviceStates({ maxDevices: this.opts.maxDevices, logSize: this.opts.logSize, maxValues: this.opts.maxValues }),
+      states: states ?? new DeviceStates({
+        maxDevices: this.opts.maxDevices, logSize: this.opts.logSize, maxValues: this.opts.maxValues,
+        maxSeries: this.opts.maxSeries, seriesSize: this.opts.seriesSize,
+      }),
       changed: new Set(),
       removed: new Set(),
       countChanged: true,
-      mine: new Set(),
+      mine: new Map(),
       awaiting: new Map(),
       off: () => undefined,
     };
@@ -421,7 +501,7 @@ export class SidebarService {
       const ep = ev.registration.endpoint;
       const now = this.now();
       const st = a.states.touch(ep, now);
-      this.learn(st, ev.records, now);
+      this.learn(st, ev.records, now, true);
       awaitTraffic(ep, `notify ${ev.observation.id}`, a.states.record(ep, now, {
         dir: 'in', kind: 'notify', path: ev.observation.paths.join(','), code: ev.sequence !== undefined ? `#${ev.sequence}` : undefined,
         value: ev.records.length === 1 ? ev.records[0].value : ev.value,
@@ -430,7 +510,7 @@ export class SidebarService {
     const onSend = (ev: SendEvent) => {
       const ep = ev.registration.endpoint;
       const now = this.now();
-      this.learn(a.states.touch(ep, now), ev.records, now);
+      this.learn(a.states.touch(ep, now), ev.records, now, true);
       awaitTraffic(ep, 'send', a.states.record(ep, now, { dir: 'in', kind: 'send', path: '/dp', value: ev.value }));
     };
     const onTraffic = (ev: TrafficEvent) => this.traffic(a, ev);
@@ -507,9 +587,14 @@ export class SidebarService {
     });
   }
 
-  /** Remembers the values a message carried. */
-  private learn(st: DeviceState, records: readonly Lwm2mRecord[], now: number): void {
-    for (const r of records) if (r.value !== undefined) st.setValue(r.path.toString(), r.value, now);
+  /** Remembers the values a message carried; `chart`: also as points of the paths' charts (notifications, Send). */
+  private learn(st: DeviceState, records: readonly Lwm2mRecord[], now: number, chart = false): void {
+    for (const r of records) {
+      if (r.value === undefined) continue;
+      const p = r.path.toString();
+      st.setValue(p, r.value, now);
+      if (chart) st.addPoint(p, r.value, now);
+    }
   }
 
   /** Downloads (when enabled) the models of objects a device announced that no model knows. */
@@ -571,6 +656,7 @@ export class SidebarService {
 
   private summary(a: Attached, reg: Registration): DeviceSummary {
     const st = a.states.get(reg.endpoint);
+    const awake = !reg.queueMode || a.handle.server.isAwake(reg.endpoint);
     return {
       endpoint: reg.endpoint,
       address: reg.address,
@@ -586,7 +672,8 @@ export class SidebarService {
       lastUpdateAt: reg.lastUpdateAt,
       lastSeen: Math.max(reg.lastUpdateAt, st?.lastSeen ?? 0),
       expiresAt: reg.expiresAt,
-      awake: !reg.queueMode || a.handle.server.isAwake(reg.endpoint),
+      awake,
+      state: !awake ? 'asleep' : reg.expiresAt - this.now() <= expiringWithinMs(reg.lifetime) ? 'expiring' : 'awake',
     };
   }
 
@@ -594,12 +681,18 @@ export class SidebarService {
    * One page of a server's devices, in registration order, filtered by `q` (case-insensitive substring of the endpoint
    * or the address). Costs O(offset + limit) without a filter, one pass over the registrations with one.
    */
-  listDevices(serverId: unknown, params: { q?: unknown; offset?: unknown; limit?: unknown } = {}): DevicePage {
+  listDevices(serverId: unknown, params: DeviceListParams = {}): DevicePage {
     const a = this.server(serverId);
     const q = typeof params.q === 'string' ? params.q.trim().toLowerCase().slice(0, MAX_QUERY) : '';
     const offset = Math.max(0, Math.floor(Number(params.offset) || 0));
     const rawLimit = Math.floor(Number(params.limit));
     const limit = Number.isFinite(rawLimit) && rawLimit > 0 ? Math.min(rawLimit, MAX_LIMIT) : 100;
+    const sort = DEVICE_SORTS.find((x) => x === params.sort);
+    if (sort) {
+      const desc = params.dir === 'desc' || params.dir === '1' || params.dir === 'true' || params.dir === true;
+      const all = this.sorted(a, q, sort, desc);
+      return { server: a.handle.id, total: all.length, offset, limit, q, sort, desc, items: all.slice(offset, offset + limit) };
+    }
     const store = a.handle.server.store;
     const items: DeviceSummary[] = [];
     let total = 0;
@@ -621,6 +714,71 @@ export class SidebarService {
     return { server: a.handle.id, total, offset, limit, q, items };
   }
 
+  /**
+   * Every device matching `q` as list rows, in the order `sort` (ties: endpoint), reused for SORT_CACHE_MS so the pages
+   * of one scroll cost one sort. One pass and an O(n log n) sort over the registrations otherwise.
+   */
+  private sorted(a: Attached, q: string, sort: DeviceSort, desc: boolean): DeviceSummary[] {
+    const key = `${a.handle.id}\u0000${q}\u0000${sort}\u0000${desc}`;
+    const now = this.now();
+    const c = this.sortCache;
+    if (c && c.key === key && c.server === a.handle.server && now - c.at < SORT_CACHE_MS && c.size === a.handle.server.store.size) return c.items;
+    const items: DeviceSummary[] = [];
+    for (const reg of a.handle.server.store.all()) {
+      if (q !== '' && !reg.endpoint.toLowerCase().includes(q) && !reg.address.includes(q)) continue;
+      items.push(this.summary(a, reg));
+    }
+    const by = (d: DeviceSummary): number | string => {
+      switch (sort) {
+        case 'state': return STATE_RANK[d.state];
+        case 'endpoint': return d.endpoint;
+        case 'address': return d.address;
+        default: return d[sort];
+      }
+    };
+    const sign = desc ? -1 : 1;
+    items.sort((x, y) => {
+      const kx = by(x);
+      const ky = by(y);
+      const c0 = kx < ky ? -1 : kx > ky ? 1 : 0;
+      if (c0 !== 0) return sign * c0;
+      return x.endpoint < y.endpoint ? -1 : x.endpoint > y.endpoint ? 1 : 0;
+    });
+    this.sortCache = { key, server: a.handle.server, at: now, size: a.handle.server.store.size, items };
+    return items;
+  }
+
+  /**
+   * The device list as a file: every device matching `q` (at most {@link MAX_EXPORT}), in the list's order, with the
+   * {@link EXPORT_COLUMNS}; times as ISO 8601 (UTC). `format`: `csv` (RFC 4180, a header line) or `json` (an array).
+   */
+  exportDevices(serverId: unknown, params: DeviceListParams & { format?: unknown } = {}): { contentType: string; filename: string; body: string } {
+    const format = params.format === undefined || params.format === '' ? 'csv' : params.format;
+    if (format !== 'csv' && format !== 'json') throw new SidebarInputError(`export format "${String(format).slice(0, 20)}" is not csv or json`);
+    const page = this.listDevices(serverId, { ...params, offset: 0, limit: MAX_LIMIT });
+    let items = page.items;
+    if (page.total > items.length) {
+      items = [];
+      for (let off = 0; off < Math.min(page.total, MAX_EXPORT); off += MAX_LIMIT) {
+        items.push(...this.listDevices(serverId, { ...params, offset: off, limit: MAX_LIMIT }).items);
+      }
+    }
+    const iso = (ms: number) => (ms > 0 && Number.isFinite(ms) ? new Date(ms).toISOString() : '');
+    const rows = items.slice(0, MAX_EXPORT).map((d) => {
+      const r: Record<string, string | number | boolean> = {};
+      for (const k of EXPORT_COLUMNS) {
+        const v = d[k];
+        r[k] = k === 'registeredAt' || k === 'lastUpdateAt' || k === 'lastSeen' || k === 'expiresAt' ? iso(v as number) : v;
+      }
+      return r;
+    });
+    const base = `lwm2m-devices-${new Date(this.now()).toISOString().slice(0, 19).replace(/:/g, '')}`;
+    if (format === 'json') return { contentType: 'application/json; charset=utf-8', filename: `${base}.json`, body: JSON.stringify(rows, null, 2) };
+    const lines = [EXPORT_COLUMNS.join(',')];
+    for (const r of rows) lines.push(EXPORT_COLUMNS.map((k) => csvField(r[k])).join(','));
+    return { contentType: 'text/csv; charset=utf-8', filename: `${base}.csv`, body: lines.join('\r\n') + '\r\n' };
+  }
+
   /** A device: registration, object tree with names from the model, known values, observations and recent log. */
   device(serverId: unknown, endpoint: unknown): DeviceDetail {
     const a = this.server(serverId);
@@ -632,6 +790,7 @@ export class SidebarService {
       device: { ...this.summary(a, reg), registrationId: reg.id, rootPath: reg.rootPath },
       objects: this.objects(a, reg),
       values: st ? st.wireValues() : {},
+      series: st ? st.wireSeries() : {},
       observations: this.observations(a, reg.endpoint),
       log,
       seq: st?.log.last()?.seq ?? 0,
@@ -679,7 +838,12 @@ export class SidebarService {
     } catch {
       list = [];
     }
-    return list.map((o) => ({ id: o.id, paths: [...o.paths], composite: o.composite, createdAt: o.createdAt, sidebar: a.mine.has(o.id) }));
+    return list.map((o) => {
+      const mine = a.mine.get(o.id);
+      const v: ObservationView = { id: o.id, paths: [...o.paths], composite: o.composite, createdAt: o.createdAt, sidebar: mine !== undefined };
+      if (mine) v.pinned = mine.pinned;
+      return v;
+    });
   }
 
   /** Log entries of a device newer than `after` (all when absent). */
@@ -704,6 +868,8 @@ export class SidebarService {
     const st = a.states.touch(reg.endpoint, this.now());
     if (!this.watches.has(key)) {
       st.dirtyPaths = new Set();
+      // The first push after a watch starts carries every chart (the editor drops the points it already has).
+      for (const series of st.series.values()) series.sentT = 0;
       const since = Number(after);
       st.sentSeq = Number.isFinite(since) && since >= 0 ? since : (st.log.last()?.seq ?? 0);
     }
@@ -762,7 +928,9 @@ export class SidebarService {
       }
       const last = st.log.last()?.seq ?? 0;
       const dirty = st.dirtyPaths;
-      if (last <= st.sentSeq && (!dirty || dirty.size === 0)) continue;
+      let newPoints = false;
+      for (const series of st.series.values()) if (series.lastT() > series.sentT) newPoints = true;
+      if (last <= st.sentSeq && (!dirty || dirty.size === 0) && !newPoints) continue;
       const msg: Record<string, unknown> = { server: serverId, endpoint };
       if (last > st.sentSeq) {
         msg.log = st.log.toArray().filter((e) => e.seq > st.sentSeq).map(wireEntry);
@@ -777,11 +945,69 @@ export class SidebarService {
         dirty.clear();
         msg.values = values;
       }
+      if (newPoints) {
+        const points: Record<string, Array<[number, number]>> = {};
+        for (const [p, series] of st.series) {
+          const lastT = series.lastT();
+          if (lastT <= series.sentT) continue;
+          points[p] = series.points(series.sentT);
+          series.sentT = lastT;
+        }
+        msg.points = points;
+      }
       const reg = a.handle.server.getRegistration(endpoint);
       msg.device = reg ? this.summary(a, reg) : null;
       msg.observations = reg ? this.observations(a, endpoint) : [];
       publish?.(TOPIC.device, msg);
     }
+    this.sweepObservations(now);
+  }
+
+  /**
+   * Ends the sidebar's observations of devices that no editor has watched for the grace period (a browser closed with
+   * an observation running), except pinned ones: one pass over the sidebar's own observations at every flush, no timer
+   * per observation. The device is told at once when it is awake (an Observe deregistration, GET with Observe = 1, RFC
+   * 7641 3.6 / Core 1.1 6.4.6 "Cancel Observation"); a sleeping one answers its next notification with RST (passive
+   * cancel), as the server has forgotten the token.
+   */
+  private sweepObservations(now: number): void {
+    for (const a of this.attached.values()) {
+      if (a.mine.size === 0) continue;
+      for (const [id, o] of a.mine) {
+        if (o.pinned) {
+          o.unwatchedSince = undefined;
+          continue;
+        }
+        const until = this.watches.get(watchKey(a.handle.id, o.endpoint));
+        if (until !== undefined && until > now) {
+          o.unwatchedSince = undefined;
+          continue;
+        }
+        if (o.unwatchedSince === undefined) {
+          o.unwatchedSince = now;
+          continue;
+        }
+        if (now - o.unwatchedSince < this.observeGraceMs) continue;
+        a.mine.delete(id);
+        this.endObservation(a, o.endpoint, id);
+      }
+    }
+  }
+
+  private endObservation(a: Attached, endpoint: string, id: string): void {
+    const s = a.handle.server;
+    const reg = s.getRegistration(endpoint);
+    if (!reg) return;
+    const path = s.observations(endpoint).find((x) => x.id === id)?.paths.join(',');
+    if (path === undefined) return;
+    const active = !reg.queueMode || s.isAwake(endpoint);
+    a.states.record(endpoint, this.now(), {
+      dir: 'event', kind: 'observe-cancelled', path,
+      text: `no editor has watched this device for ${Math.round(this.observeGraceMs / 1000)} s: observation from the sidebar ended (pin it to keep it)`,
+    });
+    s.cancelObservation(endpoint, id, { active, origin: SIDEBAR_OWNER }).catch((err: Error) => {
+      this.opts.warn?.(`LwM2M sidebar: cancelling the observation of ${endpoint} ${path}: ${err.message}`);
+    });
   }
 
   // ---------------------------------------------------------------------------------------------- operations
@@ -897,10 +1123,11 @@ export class SidebarService {
           }
           const opts: ObserveOptions = { owner: SIDEBAR_OWNER, origin };
           const r = await s.observe(ep, path, opts);
-          a.mine.add(r.id);
-          this.learn(a.states.touch(ep, this.now()), r.records, this.now());
+          a.mine.set(r.id, { endpoint: ep, pinned: req.pinned === true });
+          // The answer carries the first value of the observation: the first point of its chart.
+          this.learn(a.states.touch(ep, this.now()), r.records, this.now(), true);
           done({ code: r.code, value: r.records.length === 1 ? r.records[0].value : r.value });
-          const view: ObservationView = { id: r.id, paths: [...r.paths], composite: r.composite, createdAt: r.createdAt, sidebar: true };
+          const view: ObservationView = { id: r.id, paths: [...r.paths], composite: r.composite, createdAt: r.createdAt, sidebar: true, pinned: req.pinned === true };
           return { op, path: p, code: r.code, format: formatName(r.format), values: recordsToWire(r.records), observation: view };
         };
         break;
@@ -919,6 +1146,24 @@ export class SidebarService {
           }
           rec({ dir: 'event', kind: 'response', op, path: p, text: `cancelled ${targets.length} observation${targets.length === 1 ? '' : 's'} (the next notification is answered with RST)` });
           return { op, path: p, cancelled: targets.length };
+        };
+        break;
+      }
+      case 'pin-observe': {
+        const id = typeof req.observation === 'string' && req.observation ? req.observation : undefined;
+        if (typeof req.pinned !== 'boolean') throw new SidebarInputError(`${what}: pinned must be true or false`);
+        const pinned = req.pinned;
+        run = async () => {
+          const targets = this.observations(a, ep).filter((o) => (id ? o.id === id : o.paths.includes(p)));
+          if (targets.length === 0) throw new SidebarNotFoundError(`${what}: no observation to pin`);
+          if (targets.some((o) => !o.sidebar)) throw new SidebarInputError(`${what}: observed by a flow (an lwm2m observe node), which keeps it anyway`);
+          for (const o of targets) {
+            const mine = a.mine.get(o.id)!;
+            mine.pinned = pinned;
+            mine.unwatchedSince = undefined;
+          }
+          rec({ dir: 'event', kind: 'response', op, path: p, text: pinned ? 'pinned: the observation stays when no editor is open' : `unpinned: the observation ends ${Math.round(this.observeGraceMs / 1000)} s after the last editor closes the device` });
+          return { op, path: p, observation: { ...targets[0], pinned } };
         };
         break;
       }

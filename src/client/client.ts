@@ -55,7 +55,11 @@ export type ObjectsInput = Record<number, Record<number, InstanceInput> | { vers
 /** Creates the CoAP endpoint on a socket (injected by tests, or to use another transport). */
 export type EndpointFactory = (socket: DatagramSocket) => CoapEndpoint | Promise<CoapEndpoint>;
 /** Opens a DTLS session to a server (default: src/dtls `connectDtls`). */
-export type DtlsConnector = (opts: { host: string; port: number; identity: string | Buffer; key: Buffer }) => Promise<DatagramSocket>;
+export type DtlsConnector = (opts: {
+  host: string; port: number; identity: string | Buffer; key: Buffer;
+  /** The client's localAddress / localPort options: where the secure socket binds. */
+  localAddress?: string; localPort?: number;
+}) => Promise<DatagramSocket>;
 
 export interface Lwm2mClientOptions {
   /** Endpoint Client Name (`ep=`). */
@@ -180,7 +184,8 @@ interface Transport {
  * Events:
  * - `state` (state, previous): 'bootstrapping' | 'registering' | 'registered' | 'sleeping' | 'error' | 'stopped'
  * - `registered` / `updated` / `deregistered` ({ server, ssid, location?, version? }), `update-failed` ({ server, code }),
- *   `version-fallback` ({ server, from, to, code }), `retry` ({ server, attempt, delayMs }), `registration-failed`
+ *   `version-fallback` ({ server, from, to, code }), `ct-fallback` ({ server, version, from, to, code }: the server refused
+ *   the list of content formats, one is announced from then on), `retry` ({ server, attempt, delayMs }), `registration-failed`
  * - `bootstrap-request`, `bootstrap-pack`, `bootstrapped` ({ server, accounts })
  * - `write` ({@link WriteEvent}), `execute` ({@link ExecuteEvent}), `create` / `delete` ({ path, server }),
  *   `attributes` ({ path, server, attributes })
@@ -204,7 +209,7 @@ export class Lwm2mClient extends EventEmitter implements HandlerHost, SessionHos
   private _state: ClientState = 'stopped';
   private started = false;
   private generation = 0;
-  private linksCache: { gen: number; version: ClientVersion; text: string } | undefined;
+  private linksCache: { gen: number; version: ClientVersion; ct: string; text: string } | undefined;
   private readonly bootstrapTask = new Task(() => { void this.runBootstrap(); });
   private bootstrapAttempts = 0;
 
@@ -475,7 +480,7 @@ export class Lwm2mClient extends EventEmitter implements HandlerHost, SessionHos
     const existing = this.secureTransports.get(owner);
     if (existing !== undefined) return existing;
     const connect = this.opts.dtlsConnector ?? defaultDtlsConnector;
-    const raw = await connect({ host, port, identity: identity.toString('utf8'), key });
+    const raw = await connect({ host, port, identity: identity.toString('utf8'), key, localAddress: this.opts.localAddress, localPort: this.opts.localPort });
     const gate = new GatedSocket(raw);
     const endpoint = await this.endpointOn(gate);
     const t: Transport = { endpoint, gate, owned: true, secure: true };
@@ -554,18 +559,22 @@ export class Lwm2mClient extends EventEmitter implements HandlerHost, SessionHos
 
   get objectsGeneration(): number { return this.generation; }
 
-  /** Register / Update payload: `</>;rt="oma.lwm2m";ct=...,</1/0>,</3>;ver=1.1,</3/0>,...` (Security left out, Core 6.2.1). */
-  registrationLinks(version: ClientVersion): string {
+  /**
+   * Register / Update payload: `</>;rt="oma.lwm2m";ct=...,</1/0>,</3>;ver=1.1,</3/0>,...` (Security left out, Core 6.2.1).
+   * `ct`: the content formats to announce (default: every one the client has for that version).
+   */
+  registrationLinks(version: ClientVersion, ct: readonly number[] = announcedFormats(version)): string {
     const c = this.linksCache;
-    if (c !== undefined && c.gen === this.generation && c.version === version) return c.text;
+    const ctKey = ct.join(' ');
+    if (c !== undefined && c.gen === this.generation && c.version === version && c.ct === ctKey) return c.text;
     const objects: RegisteredObject[] = [];
     for (const o of this.tree.objectIds()) {
       if (o === 0 || o === 21) continue;
       const ver = this.tree.objectVersion(o);
       objects.push({ objectId: o, version: version !== '1.0' && ver !== '1.0' ? ver : undefined, instances: this.tree.instanceIds(o) });
     }
-    const text = formatRegistrationLinks({ ct: announcedFormats(version), objects });
-    this.linksCache = { gen: this.generation, version, text };
+    const text = formatRegistrationLinks({ ct, objects });
+    this.linksCache = { gen: this.generation, version, ct: ctKey, text };
     return text;
   }
 

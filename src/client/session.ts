@@ -14,7 +14,8 @@ import { CoapEndpoint, CoapResponse, Peer } from '../coap/types';
 import { CancelledError, CoapResponseError, Lwm2mError } from '../errors';
 import { Lwm2mPath } from '../model/path';
 import { AttributeStore } from './attributes';
-import { ClientVersion } from './content';
+import { announcedFormats, ClientVersion } from './content';
+import { ContentFormat as CF } from '../content/formats';
 import { ServerContext } from './handlers/context';
 import { Task, Scheduler } from './scheduler';
 import { ObjectTree } from './object-tree';
@@ -30,8 +31,11 @@ export interface SessionHost {
   readonly tree: ObjectTree;
   readonly observations: ObservationManager;
   readonly options: SessionOptions;
-  /** The Register / Update payload (object links) and a counter bumped whenever it changes. */
-  registrationLinks(version: ClientVersion): string;
+  /**
+   * The Register / Update payload (object links), announcing the content formats `ct` (default: all the client has),
+   * and a counter bumped whenever it changes.
+   */
+  registrationLinks(version: ClientVersion, ct?: readonly number[]): string;
   readonly objectsGeneration: number;
   /** The transport for this server: endpoint (possibly shared), peer address, and the gate for queue mode. */
   connect(session: ServerSession): Promise<{ endpoint: CoapEndpoint; peer: Peer; gate?: GatedSocket }>;
@@ -45,7 +49,10 @@ export interface SessionHost {
 
 export interface SessionOptions {
   version: ClientVersion;
-  /** Fall back to a lower version when the server refuses the registration with 4.12 / 4.00 (default true). */
+  /**
+   * Fall back to a lower version when the server refuses the registration with 4.12 / 4.00 (default true); before a
+   * 4.00 makes it fall back, a Register announcing several content formats is retried with one.
+   */
   versionFallback: boolean;
   queueMode: boolean;
   awakeTimeMs: number;
@@ -60,6 +67,16 @@ export interface SessionOptions {
 }
 
 const LOWER: Record<ClientVersion, ClientVersion | undefined> = { '1.2': '1.1', '1.1': '1.0', '1.0': undefined };
+
+/**
+ * The one content format announced to a server that takes no list in `ct` (see {@link ServerSession.register}): SenML
+ * JSON, the 1.1 multi-value format (Send, Read/Write/Observe-Composite, timestamps) that every single-`ct` server
+ * reads (Wakaama's server takes 110 and 11543 in every 1.1 release, 112 only in recent ones); LwM2M JSON in 1.0.
+ */
+export function singleFormat(version: ClientVersion): number {
+  const all = announcedFormats(version);
+  return all.includes(CF.SENML_JSON) ? CF.SENML_JSON : all[0];
+}
 /** RFC 7252 4.8.2 MAX_TRANSMIT_WAIT with default parameters: the longest a confirmable exchange can take. */
 export const MAX_TRANSMIT_WAIT_MS = 93_000;
 
@@ -82,6 +99,11 @@ export class ServerSession implements ServerContext {
   private sentBinding: string | undefined;
   private sentObjects = -1;
   private forceUpdate = false;
+  /**
+   * The server refused a Register whose root link listed several content formats (`ct="60 110 112 11542 11543"`),
+   * so this session announces one ({@link singleFormat}), in Register and Update, from then on.
+   */
+  singleCt = false;
   /** Registered at least once since start (for 'registered' vs 'updated' events). */
   registrations = 0;
   updates = 0;
@@ -173,6 +195,11 @@ export class ServerSession implements ServerContext {
     return q;
   }
 
+  /** Content formats the registration announces: all the client has, or one when the server takes no list. */
+  private announced(): readonly number[] {
+    return this.singleCt ? [singleFormat(this.version)] : announcedFormats(this.version);
+  }
+
   /** Register (POST /rd), falling back to lower versions on 4.12 / 4.00 (Core 1.1 6.2.1: a server refusing the version). */
   async register(): Promise<void> {
     if (this.state === 'stopped' || this.state === 'disabled') return;
@@ -185,7 +212,8 @@ export class ServerSession implements ServerContext {
         for (;;) {
           this.wake(false);
           const objects = this.host.objectsGeneration;
-          const payload = Buffer.from(this.host.registrationLinks(this.version));
+          const ct = this.announced();
+          const payload = Buffer.from(this.host.registrationLinks(this.version, ct));
           const res = await this.endpoint!.request(this.peer!, {
             method: 'POST', path: ['rd'], query: this.query(true), contentFormat: 40, payload,
             timeoutMs: this.host.options.requestTimeoutMs,
@@ -206,6 +234,16 @@ export class ServerSession implements ServerContext {
             this.scheduleUpdate();
             this.touch();
             return;
+          }
+          // RFC 7252 7.2.1 lets `ct` hold a space-separated list in quotes, and Core 1.1 6.2.1 has the client announce its
+          // formats with it, but some servers take exactly one value: Wakaama's compares the ct of the root link with
+          // single numbers (core/registration.c, prv_parseLinkAttributes) and answers any other value with 4.00. A 4.00
+          // to a list is retried with one format at the same version first; only a refusal of that falls back to a
+          // lower version (which would lose SenML, Send and the composite operations).
+          if (res.code === '4.00' && !this.singleCt && ct.length > 1 && this.host.options.versionFallback) {
+            this.singleCt = true;
+            this.host.event('ct-fallback', { server: this.uri, version: this.version, from: ct, to: this.announced(), code: res.code });
+            continue;
           }
           const lower = LOWER[this.version];
           if ((res.code === '4.12' || res.code === '4.00') && lower !== undefined && this.host.options.versionFallback) {
@@ -237,7 +275,7 @@ export class ServerSession implements ServerContext {
         const query = this.query(false);
         const res = await this.endpoint!.request(this.peer!, {
           method: 'POST', path: this.location!, query, contentFormat: withLinks ? 40 : undefined,
-          payload: withLinks ? Buffer.from(this.host.registrationLinks(this.version)) : undefined,
+          payload: withLinks ? Buffer.from(this.host.registrationLinks(this.version, this.announced())) : undefined,
           timeoutMs: this.host.options.requestTimeoutMs,
         });
         this.forceUpdate = false;

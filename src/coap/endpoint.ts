@@ -10,11 +10,25 @@
  * - block-wise bodies, both directions: at most `maxBlockTransfers` / `maxBlockBytes`, each forgotten after
  *   `blockTransferTimeoutMs` without a block;
  * - observations: until `forgetToken` (or a final notification);
+ * - requests outstanding per peer (NSTART, RFC 7252 4.7): one count per peer with requests in flight, and a queue
+ *   only while a peer has more than `nstart` (at most `maxQueuedPerPeer` waiting); both go when the queue drains;
+ * - block sizes peers asked for (4.13 or 2.31 with a smaller Block1 SZX, RFC 7959 2.9.3 / 2.3): at most
+ *   PEER_BLOCK_SIZES peers, for PEER_BLOCK_SIZE_TTL_MS;
  * - message ids of NON notifications we sent (so a RST to one reports the observer gone, RFC 7641 3.6): at most
  *   `nonNotificationCapacity`, each forgotten after NON_LIFETIME.
  *
  * Choices where the RFCs leave room:
  * - A Reset to one of our requests means the peer rejected it: the request rejects with {@link CancelledError}.
+ * - A response or notification carrying the token of one of our requests or observations, but coming from another
+ *   address or port than the one the exchange is bound to, is ignored: not delivered, not given to the notification
+ *   handler, neither ACKed nor reset, not remembered (RFC 7252 5.3.2 matches a response by token *and* source
+ *   endpoint; RFC 7641 3.2). Not answering is our choice over 5.3.2's reset: a RST would make a device whose NAT
+ *   binding changed cancel its observation (RFC 7641 3.6) before its Update tells the server the new address (the
+ *   server then moves the observation with `rebindToken`, and a CON notification retransmitted meanwhile is accepted),
+ *   and a spoofed source address gets nothing back.
+ * - NSTART (RFC 7252 4.7) counts a request as outstanding until its final answer, also after the empty ACK of a
+ *   separate response (stricter than 4.7, which frees the slot at the ACK: a device answering separately is still
+ *   busy with the request). An observation is no longer outstanding once its first answer came.
  * - A Reset to one of our notifications, CON or NON, means the observer is gone (RFC 7641 3.6, 4.5): the handler set
  *   with `setObserverGoneHandler` is told (and a CON notification's promise rejects with {@link CancelledError}).
  * - A duplicate of a Confirmable request still being handled is ignored until an answer (piggybacked or the empty ACK of
@@ -32,7 +46,7 @@ import { CancelledError, CoapResponseError, TimeoutError } from '../errors';
 import { TimerHandle, TimerWheel } from '../util/timer-wheel';
 import { FifoMap } from '../util/fifo-map';
 import { ACK_MARK, DedupCache, NON_MARK, PENDING_MARK, RST_MARK } from './dedup';
-import { BlockwiseError, CoapMessageError, EndpointStateError } from './errors';
+import { BlockwiseError, CoapMessageError, EndpointStateError, PeerQueueFullError } from './errors';
 import {
   ACK,
   CON,
@@ -75,6 +89,10 @@ export type { UdpCoapEndpointOptions } from './params';
 export interface EndpointStats {
   /** Requests we sent that wait for their answer. */
   pendingRequests: number;
+  /** Requests waiting for one of their peer's `nstart` slots (RFC 7252 4.7), all peers together. */
+  queuedRequests: number;
+  /** Peers with requests outstanding or queued. */
+  busyPeers: number;
   /** CON messages we sent that wait for an ACK/RST (requests, separate responses, notifications). */
   awaitingAck: number;
   /** Observations we hold (token routed to an onNotification). */
@@ -98,6 +116,10 @@ export interface EndpointStats {
   malformed: number;
   /** ACK/RST/responses that matched nothing. */
   unmatched: number;
+  /** Responses and notifications with a token of ours from another address or port than its exchange's (ignored). */
+  wrongSource: number;
+  /** Requests refused because their peer's queue was full ({@link PeerQueueFullError}). */
+  queueRejected: number;
   /** RSTs to our notifications (CON or NON): observers gone (RFC 7641 3.6). */
   observersGone: number;
   /** Incoming requests given to the request handler. */
@@ -179,7 +201,8 @@ class Observation {
   /** Bumped per accepted notification: a notification whose blocks are still being fetched is dropped if a newer one came. */
   gen = 0;
   constructor(
-    readonly peerKey: string,
+    /** The only source notifications are accepted from; moved by `rebindToken`. */
+    public peerKey: string,
     readonly spec: ExchangeSpec,
     readonly onNotification: (res: ReceivedResponse) => void,
     public seq: number,
@@ -223,7 +246,27 @@ interface Assembly {
   received: number;
 }
 
+/** A request waiting for a slot of its peer (NSTART). */
+interface Waiter {
+  /** Wheel time after which it gives up (its timeoutMs from the call). */
+  deadline: number;
+  timeoutMs: number;
+  what: string;
+  resolve: () => void;
+  reject: (err: Error) => void;
+}
+
+/** The requests waiting for one peer, oldest first: `items[head..]` (the front is dropped by moving `head`). */
+interface PeerQueue {
+  items: Waiter[];
+  head: number;
+}
+
 const DIAGNOSTIC_MAX = 128;
+/** Most peers whose (smaller) preferred Block1 size is remembered; the oldest is forgotten first. */
+const PEER_BLOCK_SIZES = 4096;
+/** How long a peer's preferred Block1 size is remembered (a forgotten one is learnt again with one more 4.13). */
+const PEER_BLOCK_SIZE_TTL_MS = 24 * 3600_000;
 
 /** Peer key: address and port. IPv4-mapped IPv6 addresses are folded to IPv4 so both spellings match. */
 export function peerKeyOf(address: string, port: number): string {
@@ -254,6 +297,13 @@ export class UdpCoapEndpoint implements CoapEndpoint {
   private nonNotifs: FifoMap<Buffer> | null = null;
   private readonly block1: FifoMap<Assembly>;
   private readonly block2: FifoMap<ServedBody>;
+  /** Requests outstanding per peer key (NSTART, RFC 7252 4.7); a peer with none has no entry. */
+  private readonly inFlight = new Map<string, number>();
+  /** Requests waiting per peer key; only peers at their `nstart` have one, deleted when it drains. */
+  private readonly waiting = new Map<string, PeerQueue>();
+  private queuedCount = 0;
+  /** Block1 SZX a peer asked for when smaller than ours (RFC 7959 2.9.3, 2.3); created on the first such peer. */
+  private peerSzx: FifoMap<number> | null = null;
   private mid: number;
   private tokenPool = Buffer.allocUnsafe(4096);
   private tokenPos = 4096;
@@ -275,6 +325,8 @@ export class UdpCoapEndpoint implements CoapEndpoint {
     handlerErrors: 0,
     sendErrors: 0,
     internalErrors: 0,
+    wrongSource: 0,
+    queueRejected: 0,
   };
 
   constructor(socket: DatagramSocket, options: UdpCoapEndpointOptions = {}) {
@@ -325,6 +377,8 @@ export class UdpCoapEndpoint implements CoapEndpoint {
   stats(): EndpointStats {
     return {
       pendingRequests: this.pending.size,
+      queuedRequests: this.queuedCount,
+      busyPeers: this.inFlight.size,
       awaitingAck: this.awaitingAck.size,
       observations: this.observations.size,
       dedupEntries: this.dedup.size,
@@ -346,15 +400,148 @@ export class UdpCoapEndpoint implements CoapEndpoint {
     const options = this.buildRequestOptions(spec);
     // An IP literal (the usual case) needs no lookup: no extra turn of the event loop.
     const target = this.literalPeer(peer) ?? (await this.resolvePeer(peer));
-    let ans: Answer;
-    if (spec.payload.length > this.params.blockSize) ans = await this.sendBlock1(target, spec, requestWhat(spec, target));
-    else ans = await this.exchange(target, spec, opts.onNotification, options);
-    const b2 = ans.opts.block2;
-    if (b2 && b2.more && codeClass(ans.res.code) === 2) {
-      // Observe: blocks come with a fresh token so they cannot collide with notifications of the observation.
-      ans = await this.fetchBlocks(target, spec, ans, spec.observe === undefined, requestWhat(spec, target));
+    const key = peerKeyOf(target.address, target.port);
+    // NSTART (RFC 7252 4.7): taken synchronously when free, so calls made together leave in call order.
+    if (!this.tryAcquire(key)) await this.waitForSlot(key, spec, target);
+    try {
+      let ans: Answer;
+      const payloadLength = spec.payload.length;
+      const szx = payloadLength > 16 ? this.blockSzxFor(key) : this.params.blockSzx;
+      if (payloadLength > blockSize(szx)) ans = await this.sendBlock1(target, key, spec, requestWhat(spec, target), szx);
+      else {
+        ans = await this.exchange(target, spec, opts.onNotification, options, key);
+        const b1 = ans.opts.block1;
+        if (ans.res.code === '4.13' && b1 !== undefined && b1.szx < 7 && payloadLength > blockSize(b1.szx)) {
+          // RFC 7959 2.9.3: a 4.13 with a Block1 option tells the size the server can take; send the body again, block
+          // by block at that size, and start there for this peer from now on.
+          this.rememberBlockSzx(key, b1.szx);
+          ans = await this.sendBlock1(target, key, spec, requestWhat(spec, target), b1.szx);
+        }
+      }
+      const b2 = ans.opts.block2;
+      if (b2 && b2.more && codeClass(ans.res.code) === 2) {
+        // Observe: blocks come with a fresh token so they cannot collide with notifications of the observation.
+        ans = await this.fetchBlocks(target, spec, ans, spec.observe === undefined, requestWhat(spec, target));
+      }
+      return ans.res;
+    } finally {
+      this.releaseSlot(key);
     }
-    return ans.res;
+  }
+
+  // ------------------------------------------------------------------------------- NSTART: requests per peer (4.7)
+
+  /** Takes one of the peer's `nstart` slots if one is free and nobody waits for it. */
+  private tryAcquire(key: string): boolean {
+    const n = this.inFlight.get(key);
+    if (n === undefined) {
+      this.inFlight.set(key, 1);
+      return true;
+    }
+    if (n < this.params.nstart && !this.waiting.has(key)) {
+      this.inFlight.set(key, n + 1);
+      return true;
+    }
+    return false;
+  }
+
+  /** Queues a request until a slot of its peer is handed to it; rejects when the queue is full, on its deadline, on close. */
+  private waitForSlot(key: string, spec: ExchangeSpec, target: Peer): Promise<void> {
+    if (this.closed) return Promise.reject(new CancelledError(`${requestWhat(spec, target)}: endpoint closed`));
+    const p = this.params;
+    let q = this.waiting.get(key);
+    const length = q === undefined ? 0 : q.items.length - q.head;
+    if (length >= p.maxQueuedPerPeer) {
+      this.counters.queueRejected++;
+      return Promise.reject(new PeerQueueFullError(requestWhat(spec, target), key, p.nstart, p.maxQueuedPerPeer));
+    }
+    if (q === undefined) {
+      q = { items: [], head: 0 };
+      this.waiting.set(key, q);
+    }
+    const queue = q;
+    return new Promise<void>((resolve, reject) => {
+      queue.items.push({ deadline: this.wheel.now() + spec.timeoutMs, timeoutMs: spec.timeoutMs, what: requestWhat(spec, target), resolve, reject });
+      this.queuedCount++;
+      this.ensureHousekeeping();
+    });
+  }
+
+  /** A request of this peer is done: its slot goes to the oldest waiter still in time, or is freed. */
+  private releaseSlot(key: string): void {
+    const q = this.waiting.get(key);
+    if (q !== undefined) {
+      const now = this.wheel.now();
+      while (q.head < q.items.length) {
+        const w = q.items[q.head];
+        q.items[q.head++] = undefined as unknown as Waiter;
+        this.queuedCount--;
+        if (w.deadline <= now) {
+          w.reject(queueTimeout(w));
+          continue;
+        }
+        if (q.head === q.items.length) this.waiting.delete(key);
+        else if (q.head >= 1024 && q.head * 2 >= q.items.length) {
+          q.items = q.items.slice(q.head);
+          q.head = 0;
+        }
+        w.resolve(); // the slot passes on: the peer's count stays
+        return;
+      }
+      this.waiting.delete(key);
+    }
+    const n = this.inFlight.get(key);
+    if (n === undefined) return;
+    if (n <= 1) this.inFlight.delete(key);
+    else this.inFlight.set(key, n - 1);
+  }
+
+  /** Housekeeping: queued requests past their deadline reject with TimeoutError (no timer per request or peer). */
+  private sweepQueues(now: number): void {
+    for (const [key, q] of this.waiting) {
+      let expired = false;
+      for (let i = q.head; i < q.items.length; i++) {
+        if (q.items[i].deadline <= now) {
+          expired = true;
+          break;
+        }
+      }
+      if (!expired) continue;
+      const keep: Waiter[] = [];
+      for (let i = q.head; i < q.items.length; i++) {
+        const w = q.items[i];
+        if (w.deadline > now) keep.push(w);
+        else {
+          this.queuedCount--;
+          w.reject(queueTimeout(w));
+        }
+      }
+      if (keep.length === 0) {
+        // Nobody waits any more: the peer keeps only its in-flight count.
+        this.waiting.delete(key);
+      } else {
+        q.items = keep;
+        q.head = 0;
+      }
+    }
+  }
+
+  // ---------------------------------------------------------------------------- peers' block sizes (RFC 7959 2.9.3)
+
+  /** The Block1 SZX to start a body to this peer with: ours, or the smaller one it asked for. */
+  private blockSzxFor(key: string): number {
+    const m = this.peerSzx;
+    if (m === null) return this.params.blockSzx;
+    const v = m.get(key, this.wheel.now());
+    return v === undefined ? this.params.blockSzx : v;
+  }
+
+  private rememberBlockSzx(key: string, szx: number): void {
+    if (szx >= this.params.blockSzx) return;
+    let m = this.peerSzx;
+    if (m === null) m = this.peerSzx = new FifoMap<number>({ capacity: PEER_BLOCK_SIZES, ttlMs: PEER_BLOCK_SIZE_TTL_MS });
+    const old = m.get(key, this.wheel.now());
+    if (old === undefined || szx < old) m.set(key, szx, this.wheel.now());
   }
 
   /** Validates an OutgoingRequest into an ExchangeSpec; throws typed errors. */
@@ -461,10 +648,12 @@ export class UdpCoapEndpoint implements CoapEndpoint {
   }
 
   /** One request message and its answer (no block-wise logic). */
-  private exchange(peer: Peer, spec: ExchangeSpec, onNotification?: (res: ReceivedResponse) => void, options?: CoapOption[]): Promise<Answer> {
+  private exchange(
+    peer: Peer, spec: ExchangeSpec, onNotification?: (res: ReceivedResponse) => void, options?: CoapOption[], key?: string,
+  ): Promise<Answer> {
     return new Promise<Answer>((resolve, reject) => {
       if (this.closed) return reject(new CancelledError(`${spec.method} /${spec.path.join('/')}: endpoint closed`));
-      const peerKey = peerKeyOf(peer.address, peer.port);
+      const peerKey = key ?? peerKeyOf(peer.address, peer.port);
       let token: Buffer;
       let tokenHex: string;
       if (spec.token) {
@@ -500,10 +689,10 @@ export class UdpCoapEndpoint implements CoapEndpoint {
   }
 
   /** Sends a large request body with Block1 (RFC 7959 2.5); resolves with the answer to the last block. */
-  private async sendBlock1(peer: Peer, spec: ExchangeSpec, what: string): Promise<Answer> {
+  private async sendBlock1(peer: Peer, peerKey: string, spec: ExchangeSpec, what: string, startSzx: number): Promise<Answer> {
     const body = spec.payload;
     const token = spec.token ?? this.newToken();
-    let szx = this.params.blockSzx;
+    let szx = startSzx;
     let offset = 0;
     for (;;) {
       const size = blockSize(szx);
@@ -523,13 +712,17 @@ export class UdpCoapEndpoint implements CoapEndpoint {
       if (ans.res.code === '4.13' && offset === 0 && b1 && b1.szx < szx) {
         // RFC 7959 2.9.3: the server asks for smaller blocks; start over with its size.
         szx = b1.szx;
+        this.rememberBlockSzx(peerKey, szx);
         continue;
       }
       // Anything but 2.31 Continue ends the transfer: an error, or the server's final answer (RFC 7959 2.3).
       if (ans.res.code !== '2.31') return ans;
       offset += chunk.length;
       // RFC 7959 2.3: later blocks use the server's preferred (smaller) size; numbering follows the bytes sent.
-      if (b1 && b1.szx < szx) szx = b1.szx;
+      if (b1 && b1.szx < szx) {
+        szx = b1.szx;
+        this.rememberBlockSzx(peerKey, szx);
+      }
       if (offset % blockSize(szx) !== 0) throw new BlockwiseError(what, 'block size change does not align with the bytes sent');
     }
   }
@@ -682,6 +875,18 @@ export class UdpCoapEndpoint implements CoapEndpoint {
   forgetToken(token: Buffer): void {
     if (!Buffer.isBuffer(token)) return;
     this.observations.delete(token.toString('hex'));
+  }
+
+  /**
+   * Binds the observation with this token to another peer: its notifications are accepted from there only (e.g. the
+   * device's Update came from a new address after a NAT rebinding). False when the endpoint holds no such observation.
+   */
+  rebindToken(token: Buffer, peer: Peer): boolean {
+    if (!Buffer.isBuffer(token) || !peer || typeof peer.address !== 'string' || !Number.isInteger(peer.port)) return false;
+    const obs = this.observations.get(token.toString('hex'));
+    if (obs === undefined) return false;
+    obs.peerKey = peerKeyOf(peer.address, peer.port);
+    return true;
   }
 
   // ----------------------------------------------------------------------------------------------------- notifications
@@ -907,13 +1112,25 @@ export class UdpCoapEndpoint implements CoapEndpoint {
     } else if (obs && obs.peerKey === peerKey) {
       accepted = true;
       deliver = () => this.onNotification(tokenHex, obs, msg, opts, rinfo);
+    } else if (pr !== undefined || obs !== undefined) {
+      // RFC 7252 5.3.2: a response matches by token and by coming from the endpoint the request went to (RFC 7641 3.2
+      // for notifications). Our token from elsewhere: ignored, not remembered (see the header for why no RST).
+      this.counters.wrongSource++;
+      return;
     } else if (opts.badCritical < 0 && this.notificationHandler) {
+      let verdict: boolean | null;
       try {
-        accepted = this.notificationHandler(msg.token, toReceived(msg, opts, rinfo)) === true;
+        verdict = this.notificationHandler(msg.token, toReceived(msg, opts, rinfo));
       } catch {
         this.counters.handlerErrors++;
-        accepted = false;
+        verdict = false;
       }
+      if (verdict === null) {
+        // The handler knows the token but not this source (e.g. a restored observation): ignored like above.
+        this.counters.wrongSource++;
+        return;
+      }
+      accepted = verdict === true;
     } else {
       this.counters.unmatched++;
       accepted = false;
@@ -943,7 +1160,7 @@ export class UdpCoapEndpoint implements CoapEndpoint {
       return;
     }
     const what = `notification blocks of /${obs.spec.path.join('/')} from ${obs.peerKey}`;
-    this.fetchBlocks(rinfo, obs.spec, { res, opts }, false, what).then(
+    this.fetchNotificationBlocks(obs.peerKey, rinfo, obs.spec, { res, opts }, what).then(
       (full) => {
         if (obs.gen === gen && this.observations.get(tokenHex) === obs && codeClass(full.res.code) === 2) {
           this.deliverNotification(obs, { ...full.res, observe: opts.observe });
@@ -953,6 +1170,16 @@ export class UdpCoapEndpoint implements CoapEndpoint {
         /* blocks could not be fetched: the notification is lost, a later one will come */
       },
     );
+  }
+
+  /** The rest of a notification's body: requests to the peer like any other, so they take one of its NSTART slots. */
+  private async fetchNotificationBlocks(key: string, peer: Peer, spec: ExchangeSpec, first: Answer, what: string): Promise<Answer> {
+    if (!this.tryAcquire(key)) await this.waitForSlot(key, spec, toPeer(peer));
+    try {
+      return await this.fetchBlocks(peer, spec, first, false, what);
+    } finally {
+      this.releaseSlot(key);
+    }
   }
 
   private deliverNotification(obs: Observation, res: ReceivedResponse): void {
@@ -1284,7 +1511,10 @@ export class UdpCoapEndpoint implements CoapEndpoint {
     this.block2.sweep(now);
     const non = this.nonNotifs;
     if (non !== null) non.sweep(now);
-    if (this.dedup.size > 0 || this.block1.size > 0 || this.block2.size > 0 || (non !== null && non.size > 0)) this.ensureHousekeeping();
+    if (this.waiting.size > 0) this.sweepQueues(now);
+    if (this.dedup.size > 0 || this.block1.size > 0 || this.block2.size > 0 || (non !== null && non.size > 0) || this.waiting.size > 0) {
+      this.ensureHousekeeping();
+    }
   };
 
   /**
@@ -1296,6 +1526,11 @@ export class UdpCoapEndpoint implements CoapEndpoint {
     this.closed = true;
     this.socket.removeListener('message', this.onMessage);
     const err = (what: string) => new CancelledError(`${what}: endpoint closed`);
+    // Waiters first, so that requests failing below hand their slot to nobody.
+    const queues = [...this.waiting.values()];
+    this.waiting.clear();
+    this.queuedCount = 0;
+    for (const q of queues) for (let i = q.head; i < q.items.length; i++) q.items[i].reject(err(q.items[i].what));
     for (const pr of [...this.pending.values()]) this.failRequest(pr, err(`${pr.spec.method} /${pr.spec.path.join('/')} to ${pr.peerKey}`));
     for (const o of this.awaitingAck.values()) {
       this.cancelTimer(o.timer);
@@ -1373,6 +1608,11 @@ function uintBytes(n: number): Buffer {
 function diagnostic(text: string): Buffer {
   const b = Buffer.from(text, 'utf8');
   return b.length <= DIAGNOSTIC_MAX ? b : b.subarray(0, DIAGNOSTIC_MAX);
+}
+
+/** A queued request whose deadline passed before a slot of its peer came free (RFC 7252 4.7 NSTART). */
+function queueTimeout(w: Waiter): TimeoutError {
+  return new TimeoutError(`${w.what} (still queued behind the requests outstanding to that peer)`, w.timeoutMs);
 }
 
 /** How errors of a block-wise request name it. */

@@ -27,3 +27,16 @@ export class EndpointStateError extends Lwm2mError {
     super('COAP_ENDPOINT', reason, options);
   }
 }
+
+/**
+ * A request to a peer that already has `nstart` requests outstanding and `maxQueued` more waiting (RFC 7252 4.7
+ * NSTART; the queue bound is ours). Nothing was sent; the caller may retry later. `peer` is `address:port`.
+ */
+export class PeerQueueFullError extends Lwm2mError {
+  constructor(readonly what: string, readonly peer: string, readonly nstart: number, readonly maxQueued: number) {
+    super(
+      'COAP_PEER_QUEUE_FULL',
+      `${what}: too many requests to ${peer}: ${nstart} outstanding (nstart) and ${maxQueued} queued (maxQueuedPerPeer), request refused`,
+    );
+  }
+}

@@ -4,7 +4,7 @@ export { UdpCoapEndpoint, createUdpEndpoint, peerKeyOf } from './endpoint';
 export type { EndpointStats, CreateUdpEndpointOptions, UdpCoapEndpointOptions } from './endpoint';
 export { resolveParams, MAX_LATENCY_MS } from './params';
 export type { ResolvedParams } from './params';
-export { CoapMessageError, BlockwiseError, EndpointStateError } from './errors';
+export { CoapMessageError, BlockwiseError, EndpointStateError, PeerQueueFullError } from './errors';
 export { decode as decodeMessage, encode as encodeMessage, CON, NON, ACK, RST, Opt } from './message';
 export type { CoapMessage, CoapOption, OutMessage, MessageType } from './message';
 export { isFresh as isFreshNotification } from './observe';

@@ -47,6 +47,19 @@ export interface UdpCoapEndpointOptions {
   maxBlockBytes?: number;
   /** Length of the tokens we generate, 1..8 bytes (default 8). */
   tokenLength?: number;
+  /**
+   * NSTART (RFC 7252 4.7): most requests outstanding to one peer at once (default 1). A request is outstanding from
+   * the call until its final answer (a block-wise transfer counts as one request until its last block is answered; an
+   * observe request until its first answer; a request answered by an empty ACK until its separate response), until
+   * it fails, or until its deadline. More requests to that peer wait in a queue, in call order.
+   */
+  nstart?: number;
+  /**
+   * Most requests waiting for one peer beyond its `nstart` outstanding ones (default 1000). A request over the bound
+   * rejects at once with {@link PeerQueueFullError}. A queued request that does not leave the queue within its
+   * `timeoutMs` rejects with TimeoutError.
+   */
+  maxQueuedPerPeer?: number;
   /** A wheel shared by several endpoints (default: one per endpoint, closed with it). */
   timerWheel?: TimerWheel;
   /** Close the socket when the endpoint is closed (default true). */
@@ -77,6 +90,8 @@ export interface ResolvedParams {
   maxBlockTransfers: number;
   maxBlockBytes: number;
   tokenLength: number;
+  nstart: number;
+  maxQueuedPerPeer: number;
   closeSocket: boolean;
 }
 
@@ -126,6 +141,8 @@ export function resolveParams(o: UdpCoapEndpointOptions = {}): ResolvedParams {
     maxBlockTransfers: Math.floor(num('maxBlockTransfers', o.maxBlockTransfers, 1000, 1)),
     maxBlockBytes: Math.floor(num('maxBlockBytes', o.maxBlockBytes, 64 * 1024 * 1024, 1024)),
     tokenLength: Math.floor(num('tokenLength', o.tokenLength, 8, 1, 8)),
+    nstart: Math.floor(num('nstart', o.nstart, 1, 1, 1_000_000)),
+    maxQueuedPerPeer: Math.floor(num('maxQueuedPerPeer', o.maxQueuedPerPeer, 1000, 0)),
     closeSocket: o.closeSocket ?? true,
   };
 }

@@ -88,9 +88,10 @@ export type RequestHandler = (req: CoapRequest) => CoapResponse | Promise<CoapRe
 /**
  * A notification that arrived for a token we do not hold an outstanding request for (observations outlive the request
  * that started them, and a restart). Return true to accept it (a CON is ACKed), false to reject it (answered with RST,
- * which cancels the observation at the device, RFC 7641 3.6).
+ * which cancels the observation at the device, RFC 7641 3.6), null to ignore it (no ACK, no RST, not remembered as a
+ * duplicate): for a token that is known but came from another address than its observation's (RFC 7252 5.3.2).
  */
-export type NotificationHandler = (token: Buffer, response: ReceivedResponse) => boolean;
+export type NotificationHandler = (token: Buffer, response: ReceivedResponse) => boolean | null;
 
 /**
  * A peer rejected one of our notifications with RST (RFC 7641 3.6: "if the notification was non-confirmable, the client
@@ -139,6 +140,12 @@ export interface CoapEndpoint {
   setObserverGoneHandler?(handler: ObserverGoneHandler | null): void;
   /** Stops routing notifications for this token to its `onNotification` (later ones go to the NotificationHandler). */
   forgetToken(token: Buffer): void;
+  /**
+   * Optional (additive): binds a live observation to another peer address (notifications are accepted only from the
+   * peer an observation is bound to, RFC 7252 5.3.2 / RFC 7641 3.2); e.g. after the device's Update came from a new
+   * address. Returns false when the endpoint holds no observation with this token.
+   */
+  rebindToken?(token: Buffer, peer: Peer): boolean;
   address(): { address: string; port: number; family: string };
   close(): Promise<void>;
 }

@@ -227,6 +227,31 @@ export function halfToNumber(h: number): number {
   return h & 0x8000 ? -v : v;
 }
 
+/** number -> IEEE 754 binary16 bits when the conversion is exact (NaN, infinities, -0 included); else undefined. */
+export function numberToHalf(v: number): number | undefined {
+  if (Number.isNaN(v)) return 0x7e00;
+  const sign = v < 0 || Object.is(v, -0) ? 0x8000 : 0;
+  const a = Math.abs(v);
+  if (a === Infinity) return sign | 0x7c00;
+  if (a === 0) return sign;
+  if (a < 2 ** -24 || a > 65504) return undefined;
+  let h: number;
+  if (a < 2 ** -14) {
+    // Subnormal: a = m * 2^-24, m < 1024.
+    const m = a * 2 ** 24;
+    if (!Number.isInteger(m)) return undefined;
+    h = m;
+  } else {
+    const e = Math.floor(Math.log2(a));
+    // Math.log2 may be off by one ulp near powers of two: fix the exponent so 1 <= a / 2^e < 2.
+    const exp = a / 2 ** e >= 2 ? e + 1 : a / 2 ** e < 1 ? e - 1 : e;
+    const m = (a / 2 ** exp - 1) * 1024;
+    if (!Number.isInteger(m)) return undefined;
+    h = ((exp + 15) << 10) | m;
+  }
+  return halfToNumber(sign | h) === v ? sign | h : undefined;
+}
+
 /**
  * Numeric value of an item: plain numbers, bignums (tags 2/3), decimal fractions (tag 4) and bigfloats (tag 5);
  * undefined when the item is not a number. Other tags are not unwrapped.
@@ -325,6 +350,16 @@ export class CborWriter {
       this.ensure(9); this.buf[this.pos++] = 0xfb; this.buf.writeDoubleBE(v, this.pos); this.pos += 8;
     }
     return this;
+  }
+
+  /**
+   * The shortest float that holds `v` exactly (RFC 8949 4.1 preferred serialization): binary16, binary32 or binary64.
+   * For Float resources in SenML CBOR / LwM2M CBOR (a whole 33.0 stays a float: f9 5020).
+   */
+  shortestFloat(v: number): this {
+    const h = numberToHalf(v);
+    if (h !== undefined) { this.ensure(3); this.buf[this.pos++] = 0xf9; this.buf.writeUInt16BE(h, this.pos); this.pos += 2; return this; }
+    return this.float(v);
   }
 
   /** A number: integer encoding for integral values unless `asFloat`. */

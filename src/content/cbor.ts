@@ -5,22 +5,24 @@
  * Integer as major type 0, Float as major type 7 (half/single/double), Boolean as simple values 20/21, String and Corelnk as text strings,
  * Opaque as a byte string, Time as an integer number of seconds (tag 1 accepted on input), Objlnk as the text "O:I".
  * Encoding follows the preferred serialization of RFC 8949 section 4.1 (shortest argument); floats use single
- * precision when that is exact. Decoding uses cbor-x; only a single non-container item is accepted.
+ * precision when that is exact. Decoding uses our bounded reader (cbor-wire.ts); only a single non-container item is
+ * accepted (after at most 8 tags), so no header can make the decoder allocate a container.
  */
-import { Decoder } from 'cbor-x';
 import { DecodeError, EncodeError } from '../errors';
 import { Lwm2mPath } from '../model/path';
 import { ResourceType } from '../model/types';
+import { CborTag, cborNumber, decodeCbor } from './cbor-wire';
 import { Codec, CodecOptions } from './codec';
 import { ContentFormat } from './formats';
 import { singleRecord, singleValuePath } from './text';
 import {
-  dateToSeconds, decodedToModel, formatObjectLink, isFloat32, normalizeInteger, resourceTypeOf, toModelValue,
+  dateToSeconds, decodedToModel, formatObjectLink, isFloat32, normalizeInteger, resourceTypeOf, secondsToDate, toModelValue,
 } from './typing';
 import { isObjectLink, Lwm2mRecord, Lwm2mValue } from './values';
 
 const FORMAT = ContentFormat.CBOR;
-const decoder = new Decoder({ useRecords: false, mapsAsObjects: true });
+/** Nesting allowed by the reader: the tags checkSingleItem lets through, and their content. */
+const MAX_DEPTH = 10;
 
 /** Writes a CBOR head (major type + argument) in its shortest form (RFC 8949 section 3). */
 function head(major: number, arg: bigint | number): Buffer {
@@ -72,8 +74,8 @@ export function encodeCborValue(value: unknown, type: ResourceType | undefined, 
 }
 
 /**
- * Checks the outer structure before handing the bytes to cbor-x: after any tags, the item must not be an array or a
- * map (a single value carries neither), which also keeps cbor-x from allocating containers announced by a header.
+ * Checks the outer structure before decoding: after any tags, the item must not be an array or a map (a single value
+ * carries neither), so a header announcing a container is refused before anything is read.
  */
 function checkSingleItem(payload: Buffer, path: Lwm2mPath): void {
   let i = 0;
@@ -94,21 +96,32 @@ function checkSingleItem(payload: Buffer, path: Lwm2mPath): void {
 /** Decodes a single CBOR data item into a model value of `type` (the CBOR type itself when unknown). */
 export function decodeCborValue(payload: Buffer, type: ResourceType | undefined, path: Lwm2mPath): Lwm2mValue {
   checkSingleItem(payload, path);
-  let raw: unknown;
+  let raw;
   try {
-    raw = decoder.decode(payload);
+    raw = decodeCbor(payload, FORMAT, MAX_DEPTH);
   } catch (e) {
-    throw new DecodeError(FORMAT, `${path}: malformed CBOR (${e instanceof Error ? e.message : String(e)})`, { cause: e });
+    const why = e instanceof Error ? e.message.replace(/^cannot decode content format \d+: /, '') : String(e);
+    throw new DecodeError(FORMAT, `${path}: malformed CBOR (${why})`, { cause: e });
   }
   let v: Lwm2mValue;
   if (typeof raw === 'number' || typeof raw === 'string' || typeof raw === 'boolean') v = raw;
   else if (typeof raw === 'bigint') v = normalizeInteger(raw);
-  else if (raw instanceof Date) {
-    if (Number.isNaN(raw.getTime())) throw new DecodeError(FORMAT, `${path}: invalid date`);
-    v = raw;
-  } else if (raw instanceof Uint8Array) v = Buffer.from(raw);
-  else {
-    const what = raw === null ? 'null' : raw === undefined ? 'undefined' : Array.isArray(raw) ? 'an array' : 'a structure';
+  else if (Buffer.isBuffer(raw)) v = raw;
+  else if (raw instanceof CborTag && (raw.tag === 0 || raw.tag === 1)) {
+    // RFC 8949 3.4.1 / 3.4.2: tag 0 an RFC 3339 date/time string, tag 1 epoch seconds (integer or float).
+    let d: Date | undefined;
+    if (raw.tag === 0 && typeof raw.value === 'string') d = new Date(Date.parse(raw.value));
+    else if (raw.tag === 1) {
+      const n = cborNumber(raw.value);
+      // LwM2M Time is whole seconds (Core Appendix C): a fractional epoch time is floored, as in the other formats.
+      if (n !== undefined) d = secondsToDate(typeof n === 'number' ? Math.floor(n) : normalizeInteger(n));
+    }
+    if (d === undefined || Number.isNaN(d.getTime())) throw new DecodeError(FORMAT, `${path}: invalid date (tag ${raw.tag})`);
+    v = d;
+  } else if (raw instanceof CborTag && cborNumber(raw) !== undefined) {
+    v = normalizeInteger(cborNumber(raw)!); // bignum (tags 2/3; 4/5 hold an array, refused above)
+  } else {
+    const what = raw === null ? 'null' : raw === undefined ? 'undefined' : raw instanceof CborTag ? `tag ${raw.tag}` : 'a structure';
     throw new DecodeError(FORMAT, `${path}: expected a single value, got ${what}`);
   }
   if (type === 'time' && typeof v === 'number' && !Number.isInteger(v)) v = Math.floor(v);

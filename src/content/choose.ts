@@ -17,6 +17,10 @@
  * - Composite operations (Read-Composite, Observe-Composite, Write-Composite, Send; Core 1.1 sections 6.3.8, 6.4.7,
  *   6.5.x) carry several unrelated paths: only SenML JSON and SenML CBOR can.
  *
+ * - A Read of a resource the model does not know (kind `unknown`) cannot tell a single from a multiple-instance
+ *   resource; text/plain cannot carry the latter (Core 1.1 7.4.1), and some clients answer 5.00 rather than 4.06 to
+ *   it. So structured formats come first; server/requests/read.ts also moves on after a 5.00 to that first guess.
+ *
  * The order we try, per request kind (first = {@link chooseFormat}, then {@link fallbackFormats} after a 4.06 Not
  * Acceptable / 4.15 Unsupported Content-Format): first the formats the device must or says it supports (mandatory for
  * its version, plus its `ct=` list), then the ones the spec says it SHOULD support, then the other formats able to carry
@@ -27,8 +31,12 @@ import { ResourceType } from '../model/types';
 import { ContentFormat as CF } from './formats';
 
 export type Lwm2mVersion = '1.0' | '1.1' | '1.2';
-/** single: one resource or resource instance value; multi: an instance, an object or a multiple resource; composite: several unrelated paths. */
-export type RequestKind = 'single' | 'multi' | 'composite';
+/**
+ * single: one resource or resource instance value; multi: an instance, an object or a multiple resource; composite:
+ * several unrelated paths; unknown: a resource the model does not know (single or multiple-instance: a structured
+ * format first, then the single-value ones).
+ */
+export type RequestKind = 'single' | 'multi' | 'composite' | 'unknown';
 
 export interface FormatQuery {
   /** The device's LwM2M version from its registration (`lwm2m=1.1`); `1.0.2`, `1.1.1`... are accepted. */
@@ -70,6 +78,7 @@ export function formatsFor(kind: RequestKind, version: Lwm2mVersion | string, re
       // Text/opaque for single values are optional in 1.0.2 but widespread; TLV is the one every device has.
       case 'single': return opaque ? [CF.TLV, CF.OPAQUE, CF.LWM2M_JSON] : [CF.TLV, CF.TEXT, CF.LWM2M_JSON];
       case 'multi': return [CF.TLV, CF.LWM2M_JSON];
+      case 'unknown': return [CF.TLV, CF.LWM2M_JSON, CF.TEXT];
       case 'composite': return [];
     }
   }
@@ -79,6 +88,8 @@ export function formatsFor(kind: RequestKind, version: Lwm2mVersion | string, re
       return [...(opaque ? [CF.OPAQUE, CF.TEXT] : [CF.TEXT]), CF.SENML_CBOR, CF.SENML_JSON, ...lwm2mCbor, CF.CBOR, CF.TLV, CF.LWM2M_JSON];
     case 'multi':
       return [...lwm2mCbor, CF.SENML_CBOR, CF.SENML_JSON, CF.TLV, CF.LWM2M_JSON];
+    case 'unknown':
+      return [...lwm2mCbor, CF.SENML_CBOR, CF.SENML_JSON, CF.TLV, CF.LWM2M_JSON, CF.TEXT, CF.CBOR];
     case 'composite':
       return [CF.SENML_CBOR, CF.SENML_JSON];
   }
@@ -108,8 +119,17 @@ export function fallbackFormats(q: FormatQuery): number[] {
     if (excluded.has(f)) continue;
     tiers[known.has(f) ? 0 : should.has(f) ? 1 : 2].push(f);
   }
+  if (q.kind === 'unknown') {
+    // The resource may have several instances, which no single-value format carries: structured formats first (even
+    // ahead of the mandatory text/plain), each group in tier order, then the single-value formats.
+    const all = [...tiers[0], ...tiers[1], ...tiers[2]];
+    return [...all.filter((f) => !SINGLE_VALUE.has(f)), ...all.filter((f) => SINGLE_VALUE.has(f))];
+  }
   return [...tiers[0], ...tiers[1], ...tiers[2]];
 }
+
+/** Formats that carry one value only (Core 1.1 7.4.1 text, 7.4.2 opaque, 7.4.3 CBOR). */
+const SINGLE_VALUE = new Set<number>([CF.TEXT, CF.OPAQUE, CF.CBOR]);
 
 /**
  * The format to use first. Throws an Lwm2mError with code `NO_FORMAT` when no format can carry the request (a

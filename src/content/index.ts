@@ -66,7 +66,7 @@ export function decode(format: number, payload: Buffer, opts: CodecOptions): Lwm
   }
 }
 
-export type { Codec, CodecOptions } from './codec';
+export type { Codec, CodecOptions, UndecodedRecord } from './codec';
 export { ContentFormat, formatName, FORMAT_NAMES } from './formats';
 export type { Lwm2mRecord, Lwm2mValue, ObjectLink } from './values';
 export { chooseFormat, fallbackFormats, formatsFor, mandatoryFormats, normalizeVersion, recommendedFormats } from './choose';

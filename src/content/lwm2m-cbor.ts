@@ -9,7 +9,8 @@
  * bignums are accepted on decode. Definite or indefinite-length items.
  *
  * Encoding writes the compact nested form: one map per level, a chain of single-child levels collapsed into one array
- * key (`{[3, 0]: {0: ..., 9: 95}}`, a single resource `{[3, 0, 9]: 95}`), ids in ascending order, Time as tag 1.
+ * key (`{[3, 0]: {0: ..., 9: 95}}`, a single resource `{[3, 0, 9]: 95}`), ids in ascending order, Time as tag 1,
+ * a Float resource as the shortest exact CBOR float even when whole (33.0 -> f9 5020), integers as integers.
  * The format carries no timestamps: a record's `time` is not written, and two records for one path (history) are an
  * EncodeError (use SenML for history).
  */
@@ -17,7 +18,7 @@ import { DecodeError, EncodeError, InvalidPathError } from '../errors';
 import { Lwm2mPath, MAX_ID } from '../model/path';
 import { ResourceType } from '../model/types';
 import { CborItem, CborMap, CborTag, CborWriter, cborNumber, decodeCbor } from './cbor-wire';
-import { Codec, CodecOptions } from './codec';
+import { Codec, CodecOptions, skipUndecoded } from './codec';
 import { ContentFormat } from './formats';
 import { parsePathCached } from './senml-common';
 import { dateToSeconds, decodedToModel, formatObjectLink, resourceTypeOf, secondsToDate, toModelValue } from './typing';
@@ -89,11 +90,16 @@ function walk(map: CborMap, prefix: number[], opts: CodecOptions, out: Lwm2mReco
     const path = makePath(ids);
     if (!opts.path.contains(path)) fail(`${path} lies outside the requested path ${opts.path}`);
     const type = resourceTypeOf(opts.registry, path);
-    const wire = leafValue(v, path, type);
     const rec: Lwm2mRecord = { path };
-    if (wire !== undefined) {
-      if (path.length < 3) fail(`${path}: a value needs a resource or resource instance path`);
-      rec.value = decodedToModel(wire, type, F, path);
+    try {
+      const wire = leafValue(v, path, type);
+      if (wire !== undefined) {
+        if (path.length < 3) fail(`${path}: a value needs a resource or resource instance path`);
+        rec.value = decodedToModel(wire, type, F, path);
+      }
+    } catch (e) {
+      if (skipUndecoded(opts, path, e)) continue;
+      throw e;
     }
     out.push(rec);
   }
@@ -121,7 +127,11 @@ interface Node {
 function writeValue(w: CborWriter, value: Lwm2mValue | null, type: ResourceType | undefined): void {
   if (value === null) w.nul();
   else if (typeof value === 'string') w.text(value);
-  else if (typeof value === 'number' || typeof value === 'bigint') w.number(value); // integral -> integer (as SenML)
+  else if (typeof value === 'number' || typeof value === 'bigint') {
+    // A Float resource is a CBOR float even when whole (Core 1.2 Appendix C.2 / 7.4.6; as SenML CBOR), others integers.
+    if (type === 'float') w.shortestFloat(Number(value));
+    else w.number(value);
+  }
   else if (typeof value === 'boolean') w.bool(value);
   else if (Buffer.isBuffer(value)) w.bytes(value);
   else if (value instanceof Date) w.tag(1).int(dateToSeconds(value));

@@ -10,7 +10,9 @@
  * now (the 1.0 examples use `"t":-5`). Base names without a leading slash ("1024/0/") are accepted.
  */
 import { DecodeError } from '../errors';
-import { Codec, CodecOptions } from './codec';
+import { ResourceType } from '../model/types';
+import { Codec, CodecOptions, skipUndecoded } from './codec';
+import { Lwm2mPath } from '../model/path';
 import { ContentFormat } from './formats';
 import { isJsonObject, jsonNumber, JsonValue, parseJson, utf8Text } from './json-text';
 import { decodeBase64Loose, layoutSenml, nameToPath, nowSeconds, RELATIVE_TIME_LIMIT } from './senml-common';
@@ -24,22 +26,16 @@ function failer(F: number) {
 }
 
 
-function decodeEntry(e: JsonValue, i: number, bn: string, bt: number | undefined, opts: CodecOptions, now: number, F: number): Lwm2mRecord {
+/** The one value field of an entry, before model typing; undefined for none. */
+function entryValue(e: { [k: string]: JsonValue }, path: Lwm2mPath, type: ResourceType | undefined, F: number): Lwm2mValue | undefined {
   const fail: (reason: string) => never = failer(F);
-  if (!isJsonObject(e)) fail(`entry ${i} is not a JSON object`);
-  const n = e.n;
-  if (n !== undefined && typeof n !== 'string') fail(`entry ${i}: "n" must be a string`);
-  const name = bn + (n ?? '');
-  if (name === '') fail(`entry ${i} has no name (neither bn nor n)`);
-  const path = nameToPath(name, F, 'entry name');
-  if (!opts.path.contains(path)) fail(`entry ${path} lies outside the requested path ${opts.path}`);
-  const type = resourceTypeOf(opts.registry, path);
-
   let wire: Lwm2mValue | undefined;
   let count = 0;
   if (e.v !== undefined) {
     count++;
     if (typeof e.v !== 'number' && typeof e.v !== 'bigint') fail(`${path}: "v" must be a number`);
+    // 1e400 parses as Infinity: JSON has no infinities (RFC 8259 6), so the literal is out of range, not a value.
+    if (typeof e.v === 'number' && !Number.isFinite(e.v)) fail(`${path}: "v" is out of the range of a double`);
     wire = e.v;
   }
   if (e.bv !== undefined) {
@@ -65,12 +61,33 @@ function decodeEntry(e: JsonValue, i: number, bn: string, bt: number | undefined
     }
   }
   if (count > 1) fail(`${path}: entry carries ${count} values (v, bv, ov, sv are exclusive)`);
+  return wire;
+}
+
+/** One entry as a record; undefined when lenient decoding left it out (CodecOptions.undecoded). */
+function decodeEntry(e: JsonValue, i: number, bn: string, bt: number | undefined, opts: CodecOptions, now: number, F: number): Lwm2mRecord | undefined {
+  const fail: (reason: string) => never = failer(F);
+  if (!isJsonObject(e)) fail(`entry ${i} is not a JSON object`);
+  const n = e.n;
+  if (n !== undefined && typeof n !== 'string') fail(`entry ${i}: "n" must be a string`);
+  const name = bn + (n ?? '');
+  if (name === '') fail(`entry ${i} has no name (neither bn nor n)`);
+  const path = nameToPath(name, F, 'entry name');
+  if (!opts.path.contains(path)) fail(`entry ${path} lies outside the requested path ${opts.path}`);
+  const type = resourceTypeOf(opts.registry, path);
+
   if (e.t !== undefined && typeof e.t !== 'number' && typeof e.t !== 'bigint') fail(`${path}: "t" must be a number`);
 
   const rec: Lwm2mRecord = { path };
-  if (wire !== undefined) {
-    if (path.length < 3) fail(`${path}: a value needs a resource or resource instance path`);
-    rec.value = decodedToModel(wire, type, F, path);
+  try {
+    const wire = entryValue(e, path, type, F);
+    if (wire !== undefined) {
+      if (path.length < 3) fail(`${path}: a value needs a resource or resource instance path`);
+      rec.value = decodedToModel(wire, type, F, path);
+    }
+  } catch (err) {
+    if (skipUndecoded(opts, path, err)) return undefined;
+    throw err;
   }
   if (bt !== undefined || e.t !== undefined) {
     let time = (bt ?? 0) + Number(e.t ?? 0);
@@ -94,22 +111,26 @@ function decode(payload: Buffer, opts: CodecOptions, F: number): Lwm2mRecord[] {
   const bt = doc.bt === undefined ? undefined : Number(doc.bt);
   const now = nowSeconds();
   const entries = doc.e as JsonValue[];
-  const out: Lwm2mRecord[] = new Array(entries.length);
-  for (let i = 0; i < entries.length; i++) out[i] = decodeEntry(entries[i], i, bn, bt, opts, now, F);
+  const out: Lwm2mRecord[] = [];
+  for (let i = 0; i < entries.length; i++) {
+    const rec = decodeEntry(entries[i], i, bn, bt, opts, now, F);
+    if (rec !== undefined) out.push(rec);
+  }
   return out;
 }
 
 /**
- * Encodes like the 1.0.2 examples: `bn` is the request path (with a trailing slash unless the payload is the single
- * resource at that path), names are relative, times are absolute `t` per entry.
+ * Encodes like the 1.0.2 examples (TS 1.0.2 6.4.4): `bn` is the request path with a trailing slash, names are relative,
+ * times are absolute `t` per entry. For a resource or resource-instance target the base name stops at the object
+ * instance (`{"bn":"/3/0/","e":[{"n":"14","sv":"+02"}]}`): C clients (wakaama) build each entry's path from the
+ * instance base and its `n`, and refuse a base name naming the resource with an empty `n` (4.04).
  */
 function encode(records: readonly Lwm2mRecord[], opts: CodecOptions, F: number): Buffer {
   const laid = layoutSenml(records, F, opts);
-  let bn: string;
-  const single = records.length === 1 && records[0].path.equals(opts.path);
-  const baseText = opts.path.toString();
-  if (opts.path.isRoot()) bn = '/';
-  else bn = single ? opts.path.toString() : opts.path.toString() + '/';
+  const target = opts.path;
+  const base = target.length > 2 ? new Lwm2mPath(target.segments.slice(0, 2)) : target;
+  const baseText = base.toString();
+  const bn = base.isRoot() ? '/' : baseText + '/';
   const entries: string[] = new Array(laid.length);
   for (let i = 0; i < laid.length; i++) {
     const o = laid[i];
@@ -117,7 +138,7 @@ function encode(records: readonly Lwm2mRecord[], opts: CodecOptions, F: number):
     let s = '{';
     let sep = '';
     const full = path.toString();
-    const rel = opts.path.isRoot() ? full.slice(1) : full.slice(baseText.length + 1);
+    const rel = base.isRoot() ? full.slice(1) : full.slice(baseText.length + 1);
     if (rel !== '') { s += `"n":${JSON.stringify(rel)}`; sep = ','; }
     const f = o.field;
     if (f !== undefined) {

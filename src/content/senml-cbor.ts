@@ -5,9 +5,10 @@
  * t 6, ut 7, vd 8; LwM2M's object link value uses the text label "vlo" (Core 1.1 7.4.4). Text labels spelled as in
  * SenML JSON ("bn", "v"...) are accepted too. Values may be tagged with tag 1 (epoch time, seen on `bt` in the field),
  * numbers may be bignums (tags 2/3) or decimal fractions / bigfloats (tags 4/5). Definite or indefinite-length pack.
- * Encoding: definite-length array of definite-length maps, integer labels, shortest integers, binary32 floats when
- * exact (binary64 otherwise); integral values as integers, as the spec examples do (Core 1.1 Table 7.4.4-8 writes
- * the Float Set Point Value 18 as `2: 18`); Time as integer seconds in `v`.
+ * Encoding: definite-length array of definite-length maps, integer labels, shortest integers; a Float resource's value
+ * as the shortest exact CBOR float (half, single or double, RFC 8949 4.1 preferred serialization) even when it is
+ * whole (33.0 -> f9 5020: Leshan refuses an integer for a Float resource, so does the TLV/CBOR typing of Core
+ * Appendix C); other numbers (Integer, Time as seconds, unknown resources) as integers when integral.
  */
 import { DecodeError } from '../errors';
 import { CborItem, CborMap, CborTag, CborWriter, cborNumber, decodeCbor, halfToNumber, latin1Text } from './cbor-wire';
@@ -234,7 +235,7 @@ function encode(records: readonly Lwm2mRecord[], opts: CodecOptions): Buffer {
     const f = o.field;
     if (f !== undefined) {
       switch (f.kind) {
-        case 'v': w.int(SENML_LABELS.v).number(f.value); break;
+        case 'v': w.int(SENML_LABELS.v); if (f.float) w.shortestFloat(Number(f.value)); else w.number(f.value); break;
         case 'vs': w.int(SENML_LABELS.vs).text(f.value); break;
         case 'vb': w.int(SENML_LABELS.vb).bool(f.value); break;
         case 'vd': w.int(SENML_LABELS.vd).bytes(f.value); break;

@@ -8,7 +8,8 @@
  */
 import { DecodeError, EncodeError, InvalidPathError } from '../errors';
 import { Lwm2mPath } from '../model/path';
-import { CodecOptions } from './codec';
+import { ResourceType } from '../model/types';
+import { CodecOptions, skipUndecoded } from './codec';
 import {
   dateToSeconds, decodedToModel, formatObjectLink, parseObjectLink, resourceTypeOf, toModelValue,
 } from './typing';
@@ -96,20 +97,6 @@ export function resolveSenml(raws: readonly SenmlRaw[], format: number, opts: Co
       throw new DecodeError(format, `record ${path} lies outside the requested path ${base}`);
     }
 
-    let count = 0;
-    let wire: Lwm2mValue | undefined;
-    if (r.v !== undefined) { count++; wire = bv !== undefined ? addNumbers(r.v, bv) : r.v; }
-    if (r.vs !== undefined) { count++; wire = r.vs; }
-    if (r.vb !== undefined) { count++; wire = r.vb; }
-    if (r.vd !== undefined) { count++; wire = r.vd; }
-    if (r.vlo !== undefined) {
-      count++;
-      const l = parseObjectLink(r.vlo);
-      if (l === undefined) throw new DecodeError(format, `${path}: vlo "${r.vlo}" is not "objectId:instanceId"`);
-      wire = l;
-    }
-    if (count > 1) throw new DecodeError(format, `${path}: record carries ${count} values (v, vs, vb, vd, vlo are exclusive)`);
-
     let time: number | undefined;
     if (bt !== undefined || r.t !== undefined) {
       time = (bt ?? 0) + (r.t ?? 0);
@@ -118,9 +105,15 @@ export function resolveSenml(raws: readonly SenmlRaw[], format: number, opts: Co
     }
 
     const rec: Lwm2mRecord = { path };
-    if (wire !== undefined) {
-      if (path.length < 3) throw new DecodeError(format, `${path}: a value needs a resource or resource instance path`);
-      rec.value = decodedToModel(wire, resourceTypeOf(opts.registry, path), format, path);
+    try {
+      const wire = wireValue(r, bv, path, format);
+      if (wire !== undefined) {
+        if (path.length < 3) throw new DecodeError(format, `${path}: a value needs a resource or resource instance path`);
+        rec.value = decodedToModel(wire, resourceTypeOf(opts.registry, path), format, path);
+      }
+    } catch (e) {
+      if (skipUndecoded(opts, path, e)) continue;
+      throw e;
     }
     if (time !== undefined) rec.time = time;
     out.push(rec);
@@ -128,9 +121,28 @@ export function resolveSenml(raws: readonly SenmlRaw[], format: number, opts: Co
   return out;
 }
 
+/** The one value field of a raw record (base value added), before model typing; undefined for none. */
+function wireValue(r: SenmlRaw, bv: number | bigint | undefined, path: Lwm2mPath, format: number): Lwm2mValue | undefined {
+  let count = 0;
+  let wire: Lwm2mValue | undefined;
+  if (r.v !== undefined) { count++; wire = bv !== undefined ? addNumbers(r.v, bv) : r.v; }
+  if (r.vs !== undefined) { count++; wire = r.vs; }
+  if (r.vb !== undefined) { count++; wire = r.vb; }
+  if (r.vd !== undefined) { count++; wire = r.vd; }
+  if (r.vlo !== undefined) {
+    count++;
+    const l = parseObjectLink(r.vlo);
+    if (l === undefined) throw new DecodeError(format, `${path}: vlo "${r.vlo}" is not "objectId:instanceId"`);
+    wire = l;
+  }
+  if (count > 1) throw new DecodeError(format, `${path}: record carries ${count} values (v, vs, vb, vd, vlo are exclusive)`);
+  return wire;
+}
+
 /** The value field of one record to write. */
 export type SenmlField =
-  | { kind: 'v'; value: number | bigint }
+  /** `float`: the resource is a Float, written as a CBOR float even when whole (SenML CBOR; JSON has one number type). */
+  | { kind: 'v'; value: number | bigint; float?: boolean }
   | { kind: 'vs'; value: string }
   | { kind: 'vb'; value: boolean }
   | { kind: 'vd'; value: Buffer }
@@ -145,12 +157,14 @@ export interface SenmlOut {
 }
 
 /**
- * Maps a model value to its SenML field (Core Appendix C.2). Numbers are written as the spec examples do: an integral
- * value as an integer even for a Float resource (Core 1.1 Table 7.4.4-8 writes Set Point Value 18 as `2: 18`).
+ * Maps a model value to its SenML field (Core Appendix C.2). A number of a Float resource is flagged `float`: SenML
+ * CBOR writes it as a CBOR float even when it is whole (33.0), as TLV and plain CBOR do. Core 1.1 Table 7.4.4-8 shows
+ * the Float Set Point Value 18 as `2: 18`, but RFC 8428 6 maps `v` to a CBOR number of either kind, and Leshan's
+ * SenML CBOR decoder refuses an integer for a Float resource; decoders here accept both.
  */
-export function toSenmlField(value: Lwm2mValue): SenmlField {
+export function toSenmlField(value: Lwm2mValue, type?: ResourceType): SenmlField {
   if (typeof value === 'string') return { kind: 'vs', value };
-  if (typeof value === 'number' || typeof value === 'bigint') return { kind: 'v', value };
+  if (typeof value === 'number' || typeof value === 'bigint') return type === 'float' ? { kind: 'v', value, float: true } : { kind: 'v', value };
   if (typeof value === 'boolean') return { kind: 'vb', value };
   if (Buffer.isBuffer(value)) return { kind: 'vd', value };
   if (value instanceof Date) return { kind: 'v', value: dateToSeconds(value) };
@@ -196,7 +210,8 @@ export function layoutSenml(records: readonly Lwm2mRecord[], format: number, opt
     }
     if (rec.value !== undefined) {
       if (path.length < 3) throw new EncodeError(format, `${path}: only resources and resource instances carry values`);
-      o.field = toSenmlField(toModelValue(rec.value, resourceTypeOf(opts.registry, path), format, path));
+      const type = resourceTypeOf(opts.registry, path);
+      o.field = toSenmlField(toModelValue(rec.value, type, format, path), type);
     }
     out.push(o);
   }

@@ -17,8 +17,17 @@ import { Lwm2mRecord } from './values';
 
 const F = ContentFormat.SENML_JSON;
 
+/**
+ * A JSON number literal too large for a double (`1e400`) parses as Infinity; JSON has no infinities (RFC 8259 6), and
+ * the text format refuses such a value too, so it is a decode error rather than a Float of Infinity.
+ */
+function finite(v: number, key: string, i: number): number {
+  if (!Number.isFinite(v)) throw new DecodeError(F, `record ${i}: "${key}" is out of the range of a double`);
+  return v;
+}
+
 function num(v: JsonValue, key: string, i: number): number {
-  if (typeof v === 'number') return v;
+  if (typeof v === 'number') return finite(v, key, i);
   if (typeof v === 'bigint') return Number(v);
   throw new DecodeError(F, `record ${i}: "${key}" must be a number`);
 }
@@ -39,13 +48,13 @@ function readRecord(o: JsonValue, i: number): SenmlRaw {
       case 'bt': r.bt = num(v, key, i); break;
       case 'bv':
         if (typeof v !== 'number' && typeof v !== 'bigint') throw new DecodeError(F, `record ${i}: "bv" must be a number`);
-        r.bv = v;
+        r.bv = typeof v === 'number' ? finite(v, key, i) : v;
         break;
       case 'n': r.n = str(v, key, i); break;
       case 't': r.t = num(v, key, i); break;
       case 'v':
         if (typeof v !== 'number' && typeof v !== 'bigint') throw new DecodeError(F, `record ${i}: "v" must be a number`);
-        r.v = v;
+        r.v = typeof v === 'number' ? finite(v, key, i) : v;
         break;
       case 'vs': r.vs = str(v, key, i); break;
       case 'vb':

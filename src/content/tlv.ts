@@ -18,8 +18,8 @@
  */
 import { DecodeError, EncodeError } from '../errors';
 import { Lwm2mPath } from '../model/path';
-import { ObjectRegistry, ResourceType } from '../model/types';
-import { Codec, CodecOptions } from './codec';
+import { ResourceType } from '../model/types';
+import { Codec, CodecOptions, skipUndecoded } from './codec';
 import { ContentFormat } from './formats';
 import {
   dateToSeconds, INT64_MAX, INT64_MIN, isFloat32, isMultipleResource, normalizeInteger, resourceTypeOf, secondsToDate,
@@ -181,7 +181,7 @@ export function decodeTlvValue(buf: Buffer, start: number, end: number, type: Re
 
 class TlvDecoder {
   readonly out: Lwm2mRecord[] = [];
-  constructor(readonly buf: Buffer, readonly registry: ObjectRegistry, readonly format: number) {}
+  constructor(readonly buf: Buffer, readonly opts: CodecOptions, readonly format: number) {}
 
   fail(at: number, why: string): never {
     throw new DecodeError(this.format, `${why} (at byte ${at})`);
@@ -257,8 +257,16 @@ class TlvDecoder {
       return;
     }
     const p = this.makePath(path, at);
-    const type = resourceTypeOf(this.registry, p);
-    this.out.push({ path: p, value: decodeTlvValue(this.buf, start, end, type, p, this.format) });
+    const type = resourceTypeOf(this.opts.registry, p);
+    let value: Lwm2mValue;
+    try {
+      value = decodeTlvValue(this.buf, start, end, type, p, this.format);
+    } catch (e) {
+      // The entry's bounds are sound (checked above), so a bad value skips just this resource when decoding leniently.
+      if (skipUndecoded(this.opts, p, e)) return;
+      throw e;
+    }
+    this.out.push({ path: p, value });
   }
 
   private makePath(ids: number[], at: number): Lwm2mPath {
@@ -269,7 +277,7 @@ class TlvDecoder {
 
 /** Decodes a TLV payload for the request path into records with absolute paths. Throws DecodeError only. */
 export function decodeTlv(payload: Buffer, opts: CodecOptions, format: number = ContentFormat.TLV): Lwm2mRecord[] {
-  const d = new TlvDecoder(payload, opts.registry, format);
+  const d = new TlvDecoder(payload, opts, format);
   try {
     d.entries(0, payload.length, opts.path.segments, -1);
   } catch (e) {

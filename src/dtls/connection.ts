@@ -30,6 +30,19 @@ export interface ConnectionConfig {
 /** Why an established session ended. */
 export type CloseReason = 'close_notify' | 'alert' | 'idle' | 'replaced' | 'closed' | 'sequence_exhausted';
 
+/**
+ * Why a record (or a ClientHello) was dropped: the keys of the drop statistics. A closed set, so the statistics stay
+ * bounded whatever a peer sends (count by reason, never by a value taken from the packet).
+ */
+export type DropReason =
+  | 'malformed record' | 'unsupported record version' | 'record from an unknown peer' | 'record of an unknown epoch'
+  | 'bad record version' | 'replayed record' | 'record failed authentication' | 'application data in epoch 0'
+  | 'application data before the handshake completed' | 'malformed ChangeCipherSpec' | 'malformed alert'
+  | 'unauthenticated alert on an established session' | 'malformed handshake record' | 'handshake fragment dropped'
+  | 'handshake message in the wrong epoch' | 'handshake message outside a handshake' | 'handshake message after the handshake'
+  | 'HelloRequest ignored (no renegotiation)' | 'malformed ClientHello' | 'fragmented or truncated ClientHello'
+  | 'send error';
+
 /** What a connection needs from its owner (the server multiplexer or the client socket). */
 export interface ConnectionHost {
   readonly config: ConnectionConfig;
@@ -43,7 +56,7 @@ export interface ConnectionHost {
   onApplicationData(conn: DtlsConnection, data: Buffer): void;
   onClosed(conn: DtlsConnection, reason: CloseReason, alert?: number): void;
   /** A record was dropped (malformed, replayed, not authentic, unexpected). */
-  onDropped(conn: DtlsConnection | null, why: string): void;
+  onDropped(conn: DtlsConnection | null, why: DropReason): void;
   /** A flight was retransmitted (stats). */
   onRetransmit?(): void;
   /** The connection's idle timer fired (server only). */
@@ -56,8 +69,8 @@ export interface Handshake {
   onFragment(f: HandshakeFragment, epoch: number): void;
   /** A ChangeCipherSpec received in `epoch`. */
   onChangeCipherSpec(epoch: number): void;
-  /** An epoch-1 record failed to authenticate while the handshake was running. */
-  onAuthFailure(): void;
+  /** An epoch-1 record of content `type` failed to authenticate while the handshake was running. */
+  onAuthFailure(type: number): void;
   /** True once this side sent its Finished and only keeps the last flight for retransmission. */
   readonly finished: boolean;
   /** Cancels timers and frees the handshake state. */
@@ -168,7 +181,7 @@ export class DtlsConnection implements TimerTarget {
       const opened = this.read1.open(view.type, view.version, 1, view.seq, datagram, view.start, view.end);
       if (opened === null) {
         this.host.onDropped(this, 'record failed authentication');
-        if (this.handshake !== null && this.state === 'handshaking') this.handshake.onAuthFailure();
+        if (this.handshake !== null && this.state === 'handshaking') this.handshake.onAuthFailure(view.type);
         return;
       }
       // RFC 6347 4.1.2.6: the window moves only for records that authenticated
@@ -176,7 +189,8 @@ export class DtlsConnection implements TimerTarget {
       this.lastActivity = now;
       plain = opened;
     } else {
-      return this.host.onDropped(this, `record of epoch ${epoch}`);
+      // count by reason, not by epoch: a peer sending junk epochs must not grow the statistics
+      return this.host.onDropped(this, 'record of an unknown epoch');
     }
 
     switch (view.type) {

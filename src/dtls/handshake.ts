@@ -36,6 +36,16 @@ export abstract class HandshakeBase implements Handshake, TimerTarget {
     conn.host.wheel.scheduleAt(this.timer, this.deadline);
   }
 
+  /**
+   * Brings the overall deadline forward to `at` (never later than the one set from handshakeTimeoutMs): the server
+   * bounds its half-open handshakes this way.
+   */
+  protected shortenDeadline(at: number): void {
+    if (at >= this.deadline) return;
+    this.deadline = at;
+    this.conn.host.wheel.scheduleAt(this.timer, at);
+  }
+
   /** Handles one complete message, in order. Throwing DtlsHandshakeError fails the handshake. */
   protected abstract onMessage(msg: HandshakeMessage, epoch: number): void;
 
@@ -67,12 +77,21 @@ export abstract class HandshakeBase implements Handshake, TimerTarget {
     // Finished that arrives in epoch 1 is checked against the transcript whatever happened to the CCS before it.
   }
 
-  onAuthFailure(): void {
-    // Two epoch-1 records that do not authenticate during the handshake: the peer derived other keys (wrong PSK). One
-    // could be a forgery, which must not kill a handshake; the peer's retransmission brings the second.
-    if (++this.authFailures >= 2) {
-      this.conn.failHandshake(new DtlsHandshakeError('bad_key', 'peer records fail authentication: different keys (wrong PSK?)'),
-        51 /* decrypt_error */);
+  onAuthFailure(type: number): void {
+    // During the handshake the only epoch-1 handshake record is the peer's Finished. When it does not authenticate,
+    // the peer derived other keys from another PSK: say so at once with a fatal decrypt_error (RFC 5246 7.2.2: "a
+    // handshake cryptographic operation failed, including being unable to ... validate a Finished message"; 7.4.9
+    // "recipients of Finished messages MUST verify that the contents are correct") instead of leaving the peer to time
+    // out, so a device with a wrong key fails fast and both logs say why. decrypt_error rather than bad_record_mac:
+    // it is what OpenSSL and libcoap report as a wrong key, and the same alert as a Finished that decrypts but does not
+    // verify. A forged record could end the handshake this way, but so could a forged plaintext fatal alert, which a
+    // handshake must believe (there are no keys to check it with yet). Other epoch-1 records (application data of a
+    // session this one replaces, still in flight) count, but one alone is no proof: a retransmission brings a second.
+    if (type === ContentType.Handshake || ++this.authFailures >= 2) {
+      this.conn.failHandshake(new DtlsHandshakeError('bad_key',
+        type === ContentType.Handshake ? 'Finished does not authenticate: the peer holds another key (wrong PSK?)'
+          : 'peer records fail authentication: different keys (wrong PSK?)', 51 /* decrypt_error */),
+      51 /* decrypt_error */);
     }
   }
 

@@ -20,6 +20,11 @@ export interface ServerHandshakeConfig {
   identityHint?: Buffer;
   /** Refuse clients without the extended master secret (RFC 7627 5.3). */
   requireExtendedMasterSecret: boolean;
+  /**
+   * Most time from the ClientHello with a valid cookie to the client's verified Finished: until then the client has
+   * proved only that it receives at its address, and its handshake is half-open state we hold for it.
+   */
+  halfOpenTimeoutMs: number;
 }
 
 const EMPTY: Buffer = Buffer.alloc(0);
@@ -43,6 +48,7 @@ export class ServerHandshake extends HandshakeBase {
 
   constructor(conn: DtlsConnection, private readonly cfg: ServerHandshakeConfig, now: number) {
     super(conn, now);
+    this.shortenDeadline(now + cfg.halfOpenTimeoutMs);
   }
 
   /**

@@ -2,13 +2,13 @@ import * as dgram from 'dgram';
 import { EventEmitter } from 'events';
 import { AddressInfo } from 'net';
 import type { DatagramSocket } from '../coap/types';
-import { ContentType, DTLS_1_0, HANDSHAKE_HEADER_LENGTH, HandshakeType } from './constants';
-import { CloseReason, ConnectionConfig, ConnectionHost, DtlsConnection } from './connection';
+import { ContentType, DTLS_1_0, DTLS_1_2, HANDSHAKE_HEADER_LENGTH, HandshakeType } from './constants';
+import { CloseReason, ConnectionConfig, ConnectionHost, DropReason, DtlsConnection } from './connection';
 import { CookieFactory } from './cookie';
 import { DtlsConfigError, DtlsHandshakeError, DtlsNoSessionError, HandshakeFailureReason } from './errors';
 import { decodeClientHello, encodeHandshake, encodeHelloVerifyRequest, ParsedClientHello } from './handshake-messages';
 import { PskStore } from './psk-store';
-import { encodePlainRecord, parseRecord, RecordView } from './record';
+import { encodePlainRecord, parseRecord, RecordView, rejectReason } from './record';
 import { ServerHandshake, ServerHandshakeConfig } from './server-handshake';
 import { resolveSuites } from './suites';
 import { TimerNode, TimerWheel } from './timer-wheel';
@@ -40,8 +40,23 @@ export interface DtlsServerOptions {
   pskIdentityHint?: string | Buffer;
   /** Most sessions (established or handshaking) at once; new handshakes are refused beyond (default 1,000,000). */
   maxSessions?: number;
-  /** Most handshakes in progress at once (default 10,000). */
+  /**
+   * Most handshakes in progress at once, i.e. half-open: after the cookie exchange, before the client's Finished
+   * verified (default 10,000); ClientHellos beyond are refused (each waits at most halfOpenTimeoutMs).
+   */
   maxHandshakes?: number;
+  /**
+   * Most handshakes in progress from one source address, whatever its ports (an IPv6 address counts by its /64 prefix,
+   * which one host commonly holds whole; default 100). Beyond it, that address's new handshakes are refused until one
+   * ends, so one host cannot fill the table of maxHandshakes.
+   */
+  maxHandshakesPerAddress?: number;
+  /**
+   * A handshake whose client has not sent a verified Finished this long after its ClientHello with a valid cookie is
+   * dropped (default 10,000 ms, never more than handshakeTimeoutMs). The server's flight is retransmitted 3 times
+   * within it (RFC 6347 4.2.4.1 timer from 1 s).
+   */
+  halfOpenTimeoutMs?: number;
   /** An established session with no authenticated record from the peer for this long is forgotten (default 25 h). */
   idleTimeoutMs?: number;
   /** Largest datagram sent during handshakes (default 1200). */
@@ -96,11 +111,15 @@ export interface DtlsServerStats {
   handshakesStarted: number;
   handshakesCompleted: number;
   handshakesFailed: number;
-  /** ClientHellos with a valid cookie refused because of maxSessions / maxHandshakes */
+  /** ClientHellos with a valid cookie refused because of maxSessions, maxHandshakes or maxHandshakesPerAddress */
   refusedForCapacity: number;
+  /** of which refused because their address already held maxHandshakesPerAddress handshakes */
+  refusedPerAddress: number;
+  /** source addresses (IPv6: /64 prefixes) with handshakes in progress */
+  handshakeAddresses: number;
   /** handshake flights sent again (timer expiry or the peer's retransmission) */
   flightRetransmissions: number;
-  /** per reason */
+  /** records dropped, per reason (a fixed set of reasons: bounded whatever peers send) */
   dropReasons: Record<string, number>;
 }
 
@@ -120,19 +139,23 @@ export class DtlsServer extends EventEmitter implements DatagramSocket, Connecti
   private readonly hsConfig: ServerHandshakeConfig;
   private readonly maxSessions: number;
   private readonly maxHandshakes: number;
+  private readonly maxHandshakesPerAddress: number;
   private readonly idleTimeoutMs: number;
   private readonly view = new RecordView();
   private readonly family: 'IPv4' | 'IPv6';
   private closed = false;
   private bound = false;
   private readonly ready: Promise<void>;
-  private handshakes = 0;
+  /** Handshakes in progress. */
+  private readonly handshaking = new Set<DtlsConnection>();
+  /** Handshakes in progress per source address (IPv6 /64), for maxHandshakesPerAddress. */
+  private readonly handshakesPerAddress = new Map<string, number>();
   private established = 0;
   private readonly counters = {
     datagramsReceived: 0, recordsDropped: 0, helloVerifyRequestsSent: 0, handshakesStarted: 0, handshakesCompleted: 0,
-    handshakesFailed: 0, refusedForCapacity: 0, flightRetransmissions: 0,
+    handshakesFailed: 0, refusedForCapacity: 0, refusedPerAddress: 0, flightRetransmissions: 0,
   };
-  private readonly dropReasons: Record<string, number> = Object.create(null);
+  private readonly dropReasons: Partial<Record<DropReason, number>> = Object.create(null);
   private readonly sendCallback = (err: Error | null): void => {
     if (err) this.countDrop('send error');
   };
@@ -151,14 +174,17 @@ export class DtlsServer extends EventEmitter implements DatagramSocket, Connecti
     };
     if (this.config.mtu < 64) throw new DtlsConfigError('mtu must be at least 64');
     const hint = opts.pskIdentityHint;
+    const halfOpenTimeoutMs = Math.min(positive(opts.halfOpenTimeoutMs, 10_000, 'halfOpenTimeoutMs'), this.config.handshakeTimeoutMs);
     this.hsConfig = {
       pskStore: opts.pskStore,
       suites: resolveSuites(opts.cipherSuites),
       identityHint: hint === undefined || hint.length === 0 ? undefined : Buffer.from(hint),
       requireExtendedMasterSecret: opts.requireExtendedMasterSecret ?? false,
+      halfOpenTimeoutMs,
     };
     this.maxSessions = positive(opts.maxSessions, 1_000_000, 'maxSessions');
     this.maxHandshakes = positive(opts.maxHandshakes, 10_000, 'maxHandshakes');
+    this.maxHandshakesPerAddress = positive(opts.maxHandshakesPerAddress, 100, 'maxHandshakesPerAddress');
     this.idleTimeoutMs = positive(opts.idleTimeoutMs, 25 * 3600_000, 'idleTimeoutMs');
     this.wheel = new TimerWheel({ tickMs: opts.timerTickMs ?? 10, slots: 1024 });
     this.idleWheel = new TimerWheel({ tickMs: 1000, slots: 4096 });
@@ -200,8 +226,8 @@ export class DtlsServer extends EventEmitter implements DatagramSocket, Connecti
 
   stats(): DtlsServerStats {
     return {
-      sessions: this.established, handshakes: this.handshakes, connections: this.conns.size, ...this.counters,
-      dropReasons: { ...this.dropReasons },
+      sessions: this.established, handshakes: this.handshaking.size, connections: this.conns.size, ...this.counters,
+      handshakeAddresses: this.handshakesPerAddress.size, dropReasons: { ...this.dropReasons },
     };
   }
 
@@ -281,7 +307,7 @@ export class DtlsServer extends EventEmitter implements DatagramSocket, Connecti
     while (off < msg.length) {
       const next = parseRecord(msg, off, view);
       if (next < 0) {
-        this.countDrop('malformed record');
+        this.countDrop(rejectReason(msg, off));
         return;
       }
       off = next;
@@ -335,18 +361,33 @@ export class DtlsServer extends EventEmitter implements DatagramSocket, Connecti
     }
     // The cookie proves the client receives at this address (RFC 6347 4.2.1); from here on state is kept. A new
     // ClientHello from a known address starts a new session and the old one goes (RFC 6347 4.2.8).
-    if (this.handshakes >= this.maxHandshakes || (conn === undefined && this.conns.size >= this.maxSessions)) {
+    const family = rinfo.family === 'IPv6' ? 'IPv6' : 'IPv4';
+    if (this.handshaking.size >= this.maxHandshakes || (conn === undefined && this.conns.size >= this.maxSessions)) {
       this.counters.refusedForCapacity++;
-      this.emitFailed(rinfo.address, rinfo.port, rinfo.family as 'IPv4' | 'IPv6', undefined,
-        new DtlsHandshakeError('capacity', 'too many sessions or handshakes in progress'));
+      this.emitFailed(rinfo.address, rinfo.port, family, undefined,
+        () => new DtlsHandshakeError('capacity', 'too many sessions or handshakes in progress'));
+      return conn;
+    }
+    // One host, even with a valid cookie for each of its ports, holds at most maxHandshakesPerAddress half-open
+    // handshakes: it cannot fill the table of maxHandshakes and lock everyone else out (the handshake a replaced
+    // connection of the same port held is given back, so a client that reconnects is not refused by its own previous
+    // attempt).
+    const bucket = addressBucket(rinfo.address, family);
+    const held = (this.handshakesPerAddress.get(bucket) ?? 0) - (conn !== undefined && conn.state === 'handshaking' ? 1 : 0);
+    if (held >= this.maxHandshakesPerAddress) {
+      this.counters.refusedForCapacity++;
+      this.counters.refusedPerAddress++;
+      this.emitFailed(rinfo.address, rinfo.port, family, undefined,
+        () => new DtlsHandshakeError('capacity', `too many handshakes in progress from ${bucket}`));
       return conn;
     }
     if (conn !== undefined) this.removeConnection(conn, 'replaced', false);
-    const fresh = new DtlsConnection(this, rinfo.address, rinfo.port, rinfo.family === 'IPv6' ? 'IPv6' : 'IPv4', true);
+    const fresh = new DtlsConnection(this, rinfo.address, rinfo.port, family, true);
     const hs = new ServerHandshake(fresh, this.hsConfig, now);
     fresh.handshake = hs;
     this.conns.set(key, fresh);
-    this.handshakes++;
+    this.handshaking.add(fresh);
+    this.handshakesPerAddress.set(bucket, (this.handshakesPerAddress.get(bucket) ?? 0) + 1);
     this.counters.handshakesStarted++;
     hs.start(ch, msg.subarray(start, start + HANDSHAKE_HEADER_LENGTH + length), messageSeq, view.seq);
     return fresh;
@@ -358,13 +399,15 @@ export class DtlsServer extends EventEmitter implements DatagramSocket, Connecti
     // copied from the ClientHello. The answer is smaller than the ClientHello: no amplification.
     const hvr = encodeHandshake(HandshakeType.HelloVerifyRequest, messageSeq, encodeHelloVerifyRequest({ serverVersion: DTLS_1_0, cookie }));
     this.counters.helloVerifyRequestsSent++;
-    this.socket.send(encodePlainRecord(ContentType.Handshake, DTLS_1_0, 0, recordSeq, hvr), rinfo.port, rinfo.address, this.sendCallback);
+    // The DTLS 1.0 of 4.2.1 is the body's server_version only: the record is DTLS 1.2 like every record we send. Older
+    // tinydtls builds take only 0xFEFD records and stall on a HelloVerifyRequest in a 0xFEFF one.
+    this.socket.send(encodePlainRecord(ContentType.Handshake, DTLS_1_2, 0, recordSeq, hvr), rinfo.port, rinfo.address, this.sendCallback);
   }
 
   /** Forgets a connection; an established one is reported closed with `reason` (close_notify first when `notify`). */
   private removeConnection(conn: DtlsConnection, reason: CloseReason, notify: boolean): void {
     if (conn.state === 'handshaking') {
-      this.handshakes--;
+      this.handshakeEnded(conn);
       conn.close(reason, false);
       this.forget(conn);
     } else if (conn.state === 'established') {
@@ -380,14 +423,26 @@ export class DtlsServer extends EventEmitter implements DatagramSocket, Connecti
     if (conn.idleTimer !== null) this.idleWheel.cancel(conn.idleTimer);
   }
 
-  private countDrop(why: string): void {
+  /** A handshake in progress ended (completed, failed, replaced or evicted). */
+  private handshakeEnded(conn: DtlsConnection): void {
+    if (!this.handshaking.delete(conn)) return;
+    const bucket = addressBucket(conn.address, conn.family);
+    const n = (this.handshakesPerAddress.get(bucket) ?? 1) - 1;
+    if (n <= 0) this.handshakesPerAddress.delete(bucket);
+    else this.handshakesPerAddress.set(bucket, n);
+  }
+
+  private countDrop(why: DropReason): void {
     this.counters.recordsDropped++;
     this.dropReasons[why] = (this.dropReasons[why] ?? 0) + 1;
   }
 
-  private emitFailed(address: string, port: number, family: 'IPv4' | 'IPv6', identity: string | undefined, error: DtlsHandshakeError): void {
+  /** Counts and reports a failed handshake; `err` may be a factory (no error object is made under a flood nobody hears). */
+  private emitFailed(address: string, port: number, family: 'IPv4' | 'IPv6', identity: string | undefined,
+    err: DtlsHandshakeError | (() => DtlsHandshakeError)): void {
     this.counters.handshakesFailed++;
     if (this.listenerCount('handshakeFailed') === 0) return;
+    const error = typeof err === 'function' ? err() : err;
     const ev: HandshakeFailedEvent = { address, port, family, identity, reason: error.reason, alert: error.alert, error };
     this.emit('handshakeFailed', ev);
   }
@@ -401,7 +456,7 @@ export class DtlsServer extends EventEmitter implements DatagramSocket, Connecti
   }
 
   onEstablished(conn: DtlsConnection): void {
-    this.handshakes--;
+    this.handshakeEnded(conn);
     this.established++;
     this.counters.handshakesCompleted++;
     conn.lastActivity = Date.now();
@@ -412,7 +467,7 @@ export class DtlsServer extends EventEmitter implements DatagramSocket, Connecti
   }
 
   onHandshakeFailed(conn: DtlsConnection, err: DtlsHandshakeError): void {
-    this.handshakes--;
+    this.handshakeEnded(conn);
     this.forget(conn);
     this.emitFailed(conn.address, conn.port, conn.family, conn.identity, err);
   }
@@ -427,7 +482,7 @@ export class DtlsServer extends EventEmitter implements DatagramSocket, Connecti
     if (this.listenerCount('sessionClosed') > 0) this.emit('sessionClosed', infoOf(conn), reason, alert);
   }
 
-  onDropped(_conn: DtlsConnection | null, why: string): void {
+  onDropped(_conn: DtlsConnection | null, why: DropReason): void {
     this.countDrop(why);
   }
 
@@ -448,6 +503,37 @@ function infoOf(c: DtlsConnection): DtlsSessionInfo {
     address: c.address, port: c.port, family: c.family, identity: c.identity, cipherSuite: c.suite?.name,
     extendedMasterSecret: c.extendedMasterSecret,
   };
+}
+
+/**
+ * The key under which maxHandshakesPerAddress counts a peer: the IPv4 address (also when IPv4-mapped), or the /64
+ * prefix of an IPv6 address (RFC 4291 2.5.4: the interface identifier is the low 64 bits, and a host commonly gets
+ * a whole /64, RFC 8981 temporary addresses included, so counting by full address would be no bound at all).
+ * @internal exported for tests
+ */
+export function addressBucket(address: string, family: 'IPv4' | 'IPv6'): string {
+  if (family === 'IPv4') return address;
+  let a = address;
+  const zone = a.indexOf('%');
+  if (zone >= 0) a = a.slice(0, zone);
+  const lower = a.toLowerCase();
+  if (lower.startsWith('::ffff:') && lower.includes('.')) return lower.slice(7);
+  const gap = lower.indexOf('::');
+  let groups: string[];
+  if (gap < 0) {
+    groups = lower.split(':');
+  } else {
+    const head = gap === 0 ? [] : lower.slice(0, gap).split(':');
+    const tailText = lower.slice(gap + 2);
+    const tail = tailText === '' ? [] : tailText.split(':');
+    groups = head.concat(new Array<string>(Math.max(0, 8 - head.length - tail.length)).fill('0'), tail);
+  }
+  const prefix: string[] = [];
+  for (let i = 0; i < 4; i++) {
+    const g = parseInt(groups[i] ?? '0', 16);
+    prefix.push(Number.isNaN(g) ? '0' : g.toString(16));
+  }
+  return prefix.join(':') + '::/64';
 }
 
 function positive(v: number | undefined, dflt: number, name: string): number {

@@ -71,6 +71,8 @@ export class FileRegistrationStore extends MemoryRegistrationStore {
   private lastWriteMs = 0;
   /** Lines of the file that could not be used when it was loaded (corrupt, or not ours). */
   skippedLines = 0;
+  /** Temporary files of interrupted writes that {@link open} removed. */
+  removedTemporaries = 0;
 
   constructor(readonly file: string, opts: FileRegistrationStoreOptions = {}) {
     super();
@@ -78,9 +80,13 @@ export class FileRegistrationStore extends MemoryRegistrationStore {
     this.onError = opts.onError;
   }
 
-  /** Loads the file (a missing file is an empty store). Throws StoreError when the file exists but is not a store file. */
+  /**
+   * Loads the file (a missing file is an empty store). Throws StoreError when the file exists but is not a store file.
+   * First removes the temporaries that interrupted writes left beside it.
+   */
   async open(): Promise<void> {
     this.closed = false;
+    await this.removeStaleTemporaries();
     let stream;
     try {
       await fsp.access(this.file);
@@ -183,6 +189,36 @@ export class FileRegistrationStore extends MemoryRegistrationStore {
   async close(): Promise<void> {
     await this.flush();
     this.closed = true;
+  }
+
+  /**
+   * A write goes to `.<name>.<pid>.<n>.tmp` and is renamed over the file when complete; a process killed in between
+   * (a crash, a kill -9, a power cut) leaves the temporary behind, as large as the store. Nothing else ever renames or
+   * removes it, so each one would stay for good. The file has one writer (two stores writing one file would replace
+   * each other's state anyway), and it is not writing while it opens: every temporary of this file is stale here.
+   * Only names of exactly that shape are touched (`.<name>.<digits>.<digits>.tmp`), never another store's.
+   */
+  private async removeStaleTemporaries(): Promise<void> {
+    this.removedTemporaries = 0;
+    const dir = path.dirname(this.file);
+    const prefix = `.${path.basename(this.file)}.`;
+    let names: string[];
+    try {
+      names = await fsp.readdir(dir);
+    } catch {
+      return; // no folder yet: nothing was written
+    }
+    for (const name of names) {
+      if (!name.startsWith(prefix) || !/^\d+\.\d+\.tmp$/.test(name.slice(prefix.length))) continue;
+      try {
+        await fsp.unlink(path.join(dir, name));
+        this.removedTemporaries++;
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'ENOENT') {
+          this.onError?.(new StoreError(this.file, `cannot remove the stale temporary ${name}: ${(err as Error).message}`, { cause: err }));
+        }
+      }
+    }
   }
 
   private async write(): Promise<void> {

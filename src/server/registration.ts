@@ -156,6 +156,22 @@ export function registrationObjects(reg: Pick<Registration, 'objectLinks'>): Rec
   return out;
 }
 
+/**
+ * A copy of a registration for an event: later changes to the stored registration (a second Update right after the
+ * first) do not show through it, and a listener that changes it does not change the store. Keys whose value is
+ * undefined are left out (an absent field is absent, not `sms: undefined`); `attributes` is copied too (`ct` is a
+ * shared frozen array).
+ */
+export function snapshotRegistration(reg: Registration): Registration {
+  const out = {} as Record<string, unknown>;
+  for (const k in reg) {
+    const v = (reg as unknown as Record<string, unknown>)[k];
+    if (v !== undefined) out[k] = v;
+  }
+  if (reg.attributes !== undefined) out.attributes = { ...reg.attributes };
+  return out as unknown as Registration;
+}
+
 /** A registration with its object list expanded: what a UI or a Node-RED message shows. */
 export function describeRegistration(reg: Registration): Registration & { objects: Record<number, RegisteredObject> } {
   return { ...reg, objects: registrationObjects(reg) };
@@ -257,6 +273,21 @@ function takeAttributes(params: Map<string, string | true>, known: readonly stri
   return attrs;
 }
 
+/**
+ * The enabler version a Register's `lwm2m` value names, or undefined when this server does not implement it.
+ *
+ * Core 1.1 6.2.1 (Register, parameter "LwM2M Version", `lwm2m`) gives the version as major.minor ("1.1"; Core 1.1.1
+ * limits each to one digit). Some clients send the release they implement instead, with its patch level: `1.0.2`,
+ * `1.1.1` (several npm clients do). A patch release (1.0.1, 1.0.2, 1.1.1, 1.2.1...) corrects the specification text of
+ * the same enabler version and does not change the protocol, so `1.0.2` is LwM2M 1.0 and `1.1.1` is LwM2M 1.1. Anything
+ * else (`1.x.y.z`, `2.0`, `1`, `1.01`) is not a version this server implements.
+ */
+export function enablerVersion(raw: string): Lwm2mVersion | undefined {
+  const m = /^(\d\.\d)(?:\.\d{1,3})?$/.exec(raw);
+  if (m === null) return undefined;
+  return (SUPPORTED_VERSIONS as readonly string[]).includes(m[1]) ? m[1] as Lwm2mVersion : undefined;
+}
+
 /** Parses and validates the query of a Register (`POST /rd?ep=..&lt=..&lwm2m=..&b=..&sms=..&Q`). */
 export function parseRegisterQuery(query: readonly string[], bounds: LifetimeBounds): RegisterParams | RegistrationRejection {
   const params = splitQuery(query);
@@ -272,10 +303,11 @@ export function parseRegisterQuery(query: readonly string[], bounds: LifetimeBou
   const rawVersion = params.get('lwm2m');
   let version: Lwm2mVersion = '1.0';
   if (rawVersion !== undefined) {
-    if (rawVersion === true || !(SUPPORTED_VERSIONS as readonly string[]).includes(rawVersion)) {
+    const v = rawVersion === true ? undefined : enablerVersion(rawVersion);
+    if (v === undefined) {
       return new RegistrationRejection('4.12', `unsupported LwM2M version "${String(rawVersion).slice(0, 10)}" (this server supports ${SUPPORTED_VERSIONS.join(', ')})`);
     }
-    version = rawVersion as Lwm2mVersion;
+    version = v;
   }
 
   let lifetime = bounds.defaultLifetime;

@@ -4,7 +4,8 @@ import { CancelledError, DecodeError, Lwm2mError, TimeoutError } from '../errors
 import {
   CoapEndpoint, CoapRequest, CoapResponse, OutgoingRequest, Peer, ReceivedResponse, RequestOptions,
 } from '../coap/types';
-import { createUdpEndpoint, UdpCoapEndpointOptions } from '../coap/endpoint';
+import { createUdpEndpoint, peerKeyOf, UdpCoapEndpointOptions } from '../coap/endpoint';
+import { PeerQueueFullError } from '../coap/errors';
 import { decode, hasCodec, getCodec } from '../content/index';
 import { parseRegistrationLinks } from '../content/link';
 import { recordsToPathMap, recordsToTree, TreeNode } from '../content/tree';
@@ -19,7 +20,7 @@ import { Observation, tokenHex } from './observation';
 import { RequestQueue } from './queue';
 import {
   compactObjects, internCt, LifetimeBounds, parseRegisterQuery, parseUpdateQuery, queueModeAfterUpdate, Registration,
-  RegistrationRejection,
+  RegistrationRejection, snapshotRegistration,
 } from './registration';
 import { checkRegisterSecurity, SecurityStore } from './security-store';
 import { MemoryRegistrationStore, RegistrationStore } from './store';
@@ -37,6 +38,7 @@ import { CompositeWriteResult, writeComposite } from './requests/write-composite
 import { observe, ObserveAnswer } from './requests/observe';
 import { observeComposite } from './requests/observe-composite';
 import { cancelObserveActive } from './requests/cancel-observe';
+import { FormatPreferences } from './requests/negotiate';
 import { IncomingOperation, IncomingTraffic, NotificationTraffic, OutgoingOperation, OutgoingTraffic, shortError, TrafficEvent } from './traffic';
 
 /** A CoAP endpoint the server listens on, with how devices reaching it are secured. */
@@ -49,6 +51,12 @@ export interface EndpointEntry {
 }
 
 export interface Lwm2mServerOptions {
+  /**
+   * Preferred content format per endpoint (`{ 'dev-1': 11543 }`), tried first for the requests it can carry; the usual
+   * negotiation follows. For devices that handle an announced format badly (1.0 devices dropping TLV requests).
+   * Changed at run time with {@link Lwm2mServer.setPreferredFormat}.
+   */
+  preferredFormats?: Readonly<Record<string, number>>;
   /** Address of the UDP endpoint the server creates (default `::`, which also takes IPv4 on dual-stack hosts; falls back to `0.0.0.0`). */
   address?: string;
   /** UDP port (default 5683; 0 picks a free one). */
@@ -81,9 +89,23 @@ export interface Lwm2mServerOptions {
   queueTimeoutMs?: number;
   /** Default timeout of a request to a device, in ms (default: the transport's). */
   requestTimeoutMs?: number;
+  /**
+   * NSTART (RFC 7252 4.7) of the server's own UDP endpoint: most requests outstanding to one device at once (default 1;
+   * same as `coap.nstart`, which it overrides). Further requests wait in order, at most `maxQueuedPerPeer` per device.
+   */
+  nstart?: number;
+  /**
+   * Most requests waiting per awake device behind its `nstart` outstanding ones (default 1000; same as
+   * `coap.maxQueuedPerPeer`, which it overrides); more reject with PeerQueueFullError. Requests for a sleeping
+   * queue-mode device are bounded by `maxQueuedPerDevice` before they reach the transport.
+   */
+  maxQueuedPerPeer?: number;
 }
 
-/** What an Update changed: new values of the changed fields. */
+/**
+ * What an Update changed: new values of the changed fields. A field the Update added appears only here, a field it
+ * removed (a `ct` list no longer announced) only in `previous`: no key holds undefined.
+ */
 export type RegistrationChanges = Partial<Pick<Registration,
   'lifetime' | 'binding' | 'queueMode' | 'sms' | 'address' | 'port' | 'family' | 'transport' | 'objectLinks' | 'rootPath' | 'ct' | 'attributes'>>;
 
@@ -121,7 +143,12 @@ export interface ObservationCancelledEvent {
   reason: string;
 }
 
+/**
+ * Registration events carry a snapshot of the registration as the event left it ({@link snapshotRegistration}): a later
+ * Update does not show through an earlier event, and changing the object does not change the store.
+ */
 export interface Lwm2mServerEvents {
+  /** `info.replaced`: the registration of the same endpoint this one replaced (only when there was one). */
   registered: (registration: Registration, info: { replaced?: Registration }) => void;
   updated: (registration: Registration, changes: RegistrationChanges, previous: RegistrationChanges) => void;
   deregistered: (registration: Registration) => void;
@@ -244,6 +271,7 @@ export class Lwm2mServer extends EventEmitter {
   private queue: RequestQueue;
   private state: 'new' | 'starting' | 'started' | 'closing' | 'closed' = 'new';
   private trafficEvents = 0;
+  private readonly formatPreferences: FormatPreferences;
 
   constructor(opts: Lwm2mServerOptions = {}) {
     super();
@@ -251,6 +279,7 @@ export class Lwm2mServer extends EventEmitter {
     this.registry = opts.registry ?? ModelRegistry.withBuiltins();
     this.store = opts.store ?? new MemoryRegistrationStore();
     this.securityStore = opts.securityStore;
+    this.formatPreferences = new FormatPreferences(opts.preferredFormats);
     this.bounds = {
       minLifetime: opts.minLifetime ?? DEFAULTS.minLifetime,
       maxLifetime: opts.maxLifetime ?? DEFAULTS.maxLifetime,
@@ -337,6 +366,8 @@ export class Lwm2mServer extends EventEmitter {
     // (RFC 7252 4.2: 2 to 3 s, then doubling). Linux's default (net.core.rmem_default, 208 KiB) holds ~160 Register
     // datagrams; ask for 4 MiB (the kernel caps it at net.core.rmem_max: see the README).
     const coap = { recvBufferSize: SOCKET_BUFFER_BYTES, sendBufferSize: SOCKET_BUFFER_BYTES, ...(this.opts.coap ?? {}) };
+    if (this.opts.nstart !== undefined) coap.nstart = this.opts.nstart;
+    if (this.opts.maxQueuedPerPeer !== undefined) coap.maxQueuedPerPeer = this.opts.maxQueuedPerPeer;
     try {
       return await createUdpEndpoint({ ...coap, address, port, type });
     } catch (err) {
@@ -627,8 +658,23 @@ export class Lwm2mServer extends EventEmitter {
     this.expiry.push(reg.expiresAt + this.expiryGraceMs, reg.id);
     if (reg.queueMode || this.queue.queued(reg.endpoint) > 0) this.queue.touch(reg.endpoint);
     else this.queue.cancel(reg.endpoint, 'device registered again');
-    this.later(() => this.emit('registered', reg, { replaced: replaced?.registration }));
+    const info: { replaced?: Registration } = replaced ? { replaced: replaced.registration } : {};
+    const snapshot = this.eventSnapshot('registered', reg);
+    this.later(() => this.emit('registered', snapshot ?? this.lateSnapshot('registered', reg), info));
     return { code: '2.01', locationPath: ['rd', reg.id] };
+  }
+
+  /**
+   * The registration as an event shows it, taken when the Register / Update is handled (the event goes out a moment
+   * later, possibly after the next Update). Only while someone listens: a server nobody watches copies nothing.
+   */
+  private eventSnapshot(event: 'registered' | 'updated', reg: Registration): Registration | undefined {
+    return this.listenerCount(event) > 0 ? snapshotRegistration(reg) : undefined;
+  }
+
+  /** For a listener that arrived between the request and its event: a copy still, never the stored object. */
+  private lateSnapshot(event: 'registered' | 'updated', reg: Registration): Registration {
+    return this.listenerCount(event) > 0 ? snapshotRegistration(reg) : reg;
   }
 
   private sameSecurity(reg: Registration, peer: Peer): boolean {
@@ -678,20 +724,24 @@ export class Lwm2mServer extends EventEmitter {
       const same = k === 'ct' ? sameArray(a as number[] | undefined, b as number[] | undefined)
         : k === 'attributes' ? JSON.stringify(a) === JSON.stringify(b) : a === b;
       if (!same) {
-        (changes as Record<string, unknown>)[k] = b;
-        (previous as Record<string, unknown>)[k] = a;
+        if (b !== undefined) (changes as Record<string, unknown>)[k] = b;
+        if (a !== undefined) (previous as Record<string, unknown>)[k] = a;
       }
     }
     const oldExpiry = reg.expiresAt;
     const patch: Partial<Registration> = { ...changes, lastUpdateAt: now, expiresAt: now + (next.lifetime as number) * 1000 };
-    if ('ct' in changes && changes.ct === undefined) delete patch.ct;
+    // Only ct can go away (an object list without it); the others keep their value when the Update does not name them.
+    const ctRemoved = 'ct' in previous && !('ct' in changes);
     const updated = this.store.update(reg.id, patch);
     if (!updated) return reply('4.04', 'unknown registration');
-    if ('ct' in changes && changes.ct === undefined) delete updated.ct;
+    if (ctRemoved) delete updated.ct;
+    if ((changes.address !== undefined || changes.port !== undefined) && changes.transport === undefined) this.rebindObservations(updated);
     if (updated.expiresAt < oldExpiry) this.expiry.push(updated.expiresAt + this.expiryGraceMs, updated.id);
     if (updated.queueMode) this.queue.touch(updated.endpoint);
     else if (this.queue.queued(updated.endpoint) > 0) this.queue.touch(updated.endpoint);
-    this.later(() => this.emit('updated', updated, changes, previous));
+    // A snapshot: a second Update handled before this event goes out must not show through it.
+    const snapshot = this.eventSnapshot('updated', updated);
+    this.later(() => this.emit('updated', snapshot ?? this.lateSnapshot('updated', updated), changes, previous));
     return { code: '2.04' };
   }
 
@@ -753,6 +803,18 @@ export class Lwm2mServer extends EventEmitter {
     for (const reg of [...this.store.all()]) if (reg.expiresAt + this.expiryGraceMs <= now) this.expiryDue(reg.id, now);
   }
 
+  /**
+   * The device updated from a new address (NAT rebinding): its observations keep going, now bound to that address
+   * (notifications are accepted only from the registration's address, RFC 7252 5.3.2 / RFC 7641 3.2; the endpoint
+   * ignores, without RST, those from elsewhere, so the device still holds them, RFC 7641 3.6).
+   */
+  private rebindObservations(reg: Registration): void {
+    const endpoint = this.transports.get(reg.transport)?.endpoint;
+    if (endpoint?.rebindToken === undefined) return;
+    const peer: Peer = { address: reg.address, port: reg.port };
+    for (const o of this.store.observationsOf(reg.id)) endpoint.rebindToken(Buffer.from(o.token, 'hex'), peer);
+  }
+
   private dropObservations(reg: Registration, observations: Observation[]): void {
     const t = this.transports.get(reg.transport);
     for (const o of observations) t?.endpoint.forgetToken(Buffer.from(o.token, 'hex'));
@@ -763,9 +825,10 @@ export class Lwm2mServer extends EventEmitter {
   /**
    * A notification (RFC 7641 4.2): from the transport's per-token routing of a live observation, or for a token it
    * does not know (after a restart). Returns false when no observation matches (the transport answers RST, which
-   * cancels the observation at the device, RFC 7641 3.6).
+   * cancels the observation at the device, RFC 7641 3.6), null when it comes from another address than the
+   * registration's (ignored, no RST).
    */
-  private handleNotification(token: string, res: ReceivedResponse, livePath?: Lwm2mPath): boolean {
+  private handleNotification(token: string, res: ReceivedResponse, livePath?: Lwm2mPath): boolean | null {
     const obs = this.store.getObservation(token);
     if (!obs) return false;
     const reg = this.store.getById(obs.registrationId);
@@ -774,6 +837,9 @@ export class Lwm2mServer extends EventEmitter {
       return false;
     }
     if (reg.identity !== res.peer.identity) return false;
+    // RFC 7252 5.3.2 / RFC 7641 3.2: only from the registration's address (a restored observation, which the transport
+    // does not route itself); null: ignored, no RST (the device may be behind a new NAT binding, see rebindObservations).
+    if (res.peer.port !== reg.port || peerKeyOf(res.peer.address, res.peer.port) !== peerKeyOf(reg.address, reg.port)) return null;
     if (reg.queueMode) this.queue.touch(reg.endpoint);
     if (!res.code.startsWith('2.')) {
       this.notificationTraffic(reg, obs, res);
@@ -826,20 +892,27 @@ export class Lwm2mServer extends EventEmitter {
     if (this.state !== 'started') throw new ServerStateError(this.state === 'new' ? 'server is not started' : `server is ${this.state}`);
   }
 
-  private context(endpoint: string, operation: OutgoingOperation, opts: OperationOptions = {}): RequestContext {
+  /**
+   * `onSent`: told the registration each request actually went out under (a request queued for a sleeping device
+   * leaves under the registration current when the device wakes, which may be a new one after a full Register).
+   */
+  private context(
+    endpoint: string, operation: OutgoingOperation, opts: OperationOptions = {}, onSent?: (reg: Registration) => void,
+  ): RequestContext {
     this.requireStarted();
     const registration = this.store.getByEndpoint(endpoint);
     if (!registration) throw new UnknownEndpointError(endpoint);
     return {
       registration,
       registry: this.registry,
-      send: (req, what, ropts) => this.sendToDevice(endpoint, operation, req, what, ropts, opts),
+      preferredFormat: this.formatPreferences.get(endpoint),
+      send: (req, what, ropts) => this.sendToDevice(endpoint, operation, req, what, ropts, opts, onSent),
     };
   }
 
   private sendToDevice(
     endpoint: string, operation: OutgoingOperation, req: OutgoingRequest, what: string, ropts: RequestOptions | undefined,
-    opts: OperationOptions & { queueTimeoutMs?: number },
+    opts: OperationOptions & { queueTimeoutMs?: number }, onSent?: (reg: Registration) => void,
   ): Promise<ReceivedResponse> {
     const reg = this.store.getByEndpoint(endpoint);
     if (!reg) return Promise.reject(new UnknownEndpointError(endpoint));
@@ -848,6 +921,7 @@ export class Lwm2mServer extends EventEmitter {
       const current = this.store.getByEndpoint(endpoint);
       if (!current) return Promise.reject(new CancelledError(`${what} (device deregistered)`));
       sent = true;
+      onSent?.(current);
       return this.transmit(current, operation, req, what, ropts, opts.origin);
     };
     if (!reg.queueMode) return run();
@@ -879,7 +953,8 @@ export class Lwm2mServer extends EventEmitter {
     try {
       res = await t.endpoint.request(peer, out, ropts);
     } catch (err) {
-      const e = err instanceof TimeoutError ? new TimeoutError(what, timeoutMs ?? err.timeoutMs) : err;
+      const e = err instanceof TimeoutError ? new TimeoutError(what, timeoutMs ?? err.timeoutMs)
+        : err instanceof PeerQueueFullError ? new PeerQueueFullError(what, err.peer, err.nstart, err.maxQueued) : err;
       this.outgoingTraffic(reg.endpoint, operation, req, startedAt, undefined, e, what, origin);
       throw e;
     }
@@ -915,7 +990,20 @@ export class Lwm2mServer extends EventEmitter {
     this.safeEmit('traffic', ev);
   }
 
-  /** Read (GET) a path: `{ value, records, format, code }`. */
+  /**
+   * Sets the content format tried first for the device's requests (`undefined` clears it); InvalidArgumentError for a
+   * format with no codec. Kept per endpoint name, across registrations.
+   */
+  setPreferredFormat(endpoint: string, format: number | undefined): void {
+    this.formatPreferences.set(endpoint, format);
+  }
+
+  /** The device's preferred content format, when one is set. */
+  getPreferredFormat(endpoint: string): number | undefined {
+    return this.formatPreferences.get(endpoint);
+  }
+
+  /** Read (GET) a path: `{ value, records, format, code }` (and `undecoded`: records whose value did not decode). */
   read(endpoint: string, path: string | Lwm2mPath, opts?: OperationOptions): Promise<ReadResult> {
     return this.call(() => read(this.context(endpoint, 'read', opts), Lwm2mPath.from(path), opts));
   }
@@ -968,7 +1056,12 @@ export class Lwm2mServer extends EventEmitter {
     return this.call(async () => {
       const list = Array.isArray(pathOrPaths) ? pathOrPaths : [pathOrPaths];
       const composite = opts.composite === true || list.length !== 1;
-      const ctx = this.context(endpoint, composite ? 'observe-composite' : 'observe', opts);
+      // The registration the Observe went out under: the device answers for that one. For a sleeping queue-mode device
+      // the request waits in the queue, and the device may wake with a full Register rather than an Update (Core 1.1
+      // 6.2.1: a new registration, the old one and its observations are gone); the queued Observe then leaves under
+      // the new registration, and the observation the device accepts belongs to it.
+      let sentUnder: Registration | undefined;
+      const ctx = this.context(endpoint, composite ? 'observe-composite' : 'observe', opts, (r) => { sentUnder = r; });
       const token = randomBytes(8);
       const hex = tokenHex(token);
       let livePath: Lwm2mPath | undefined;
@@ -981,12 +1074,14 @@ export class Lwm2mServer extends EventEmitter {
           ? await observeComposite(ctx, list, token, onNotification, opts)
           : await observe(ctx, Lwm2mPath.from(list[0]), token, onNotification, opts);
       } catch (err) {
-        this.forget(ctx.registration, hex);
+        this.forget(sentUnder ?? ctx.registration, hex);
         throw err;
       }
+      const boundTo = sentUnder ?? ctx.registration;
       const reg = this.store.getByEndpoint(endpoint);
-      if (!reg || reg.id !== ctx.registration.id) {
-        this.forget(ctx.registration, hex);
+      if (!reg || reg.id !== boundTo.id) {
+        // It registered again (or left) after the Observe went out: the answer belongs to a registration that is gone.
+        this.forget(boundTo, hex);
         throw new CancelledError(`${endpoint} observe: the device registered again or left while the observation started`);
       }
       const observation: Observation = {

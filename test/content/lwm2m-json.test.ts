@@ -79,10 +79,17 @@ describe('LwM2M JSON: values and forms', () => {
     assert.deepEqual(view(dec(text, '/10250/0')), view(all));
   });
 
-  test('single resource: bn is the resource path, the entry has no name', () => {
-    assert.equal(enc([rec('/3/0/9', 95)], '/3/0/9'), '{"bn":"/3/0/9","e":[{"v":95}]}');
+  test('single resource: bn is the object instance, n the resource id (TS 1.0.2 6.4.4, as wakaama writes it)', () => {
+    // C clients build each entry's path from an instance base name; `{"bn":"/3/0/14","e":[{"sv":...}]}` gets a 4.04.
+    assert.equal(enc([rec('/3/0/9', 95)], '/3/0/9'), '{"bn":"/3/0/","e":[{"n":"9","v":95}]}');
+    assert.equal(enc([rec('/3/0/14', '+02')], '/3/0/14'), '{"bn":"/3/0/","e":[{"n":"14","sv":"+02"}]}');
+    assert.equal(enc([rec('/3/0/7/1', 5000)], '/3/0/7/1'), '{"bn":"/3/0/","e":[{"n":"7/1","v":5000}]}');
+    assert.equal(enc([rec('/3/0/7/0', 3800), rec('/3/0/7/1', 5000)], '/3/0/7'), '{"bn":"/3/0/","e":[{"n":"7/0","v":3800},{"n":"7/1","v":5000}]}');
+    // Both forms are read.
     assert.deepEqual(view(dec('{"bn":"/3/0/9","e":[{"v":95}]}', '/3/0/9')), [['/3/0/9', 95]]);
-    assert.equal(enc([rec('/3/0/7/0', 3800), rec('/3/0/7/1', 5000)], '/3/0/7'), '{"bn":"/3/0/7/","e":[{"n":"0","v":3800},{"n":"1","v":5000}]}');
+    assert.deepEqual(view(dec('{"bn":"/3/0/","e":[{"n":"9","v":95}]}', '/3/0/9')), [['/3/0/9', 95]]);
+    assert.deepEqual(view(dec('{"bn":"/3/0/7/","e":[{"n":"0","v":3800},{"n":"1","v":5000}]}', '/3/0/7')), [['/3/0/7/0', 3800], ['/3/0/7/1', 5000]]);
+    assert.deepEqual(view(dec(enc([rec('/3/0/7/1', 5000)], '/3/0/7/1'), '/3/0/7/1')), [['/3/0/7/1', 5000]]);
   });
 
   test('names: bn without leading slash, no bn, bn cut inside an id (as seen from devices)', () => {

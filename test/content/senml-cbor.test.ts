@@ -1,6 +1,7 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseSenmlCbor, parseSenmlCborItems, senmlCborCodec } from '../../src/content/senml-cbor';
+import { halfToNumber, numberToHalf } from '../../src/content/cbor-wire';
 import { DecodeError, EncodeError } from '../../src/errors';
 import { Lwm2mPath } from '../../src/model/path';
 import { Lwm2mRecord } from '../../src/content/values';
@@ -127,7 +128,11 @@ describe('SenML CBOR: specification examples (Core 1.1 7.4.4)', () => {
 
     const write = dec(SPEC_WRITE_COMPOSITE);
     assert.deepEqual(view(write), [['/3311/0/5850', false], ['/3311/1/5850', false], ['/3311/2/5851', 20], ['/3308/0/5900', 18]]);
-    assert.deepEqual(enc(write), SPEC_WRITE_COMPOSITE);
+    // Re-encoded, the Float Set Point Value 18 stays a float (half f9 4c80) where the table shows the integer 18 (12):
+    // Leshan's decoder refuses an integer for a Float resource. The Integer 20 stays an integer.
+    const floatSetPoint = Buffer.concat([SPEC_WRITE_COMPOSITE.subarray(0, SPEC_WRITE_COMPOSITE.length - 1), Buffer.of(0xf9, 0x4c, 0x80)]);
+    assert.deepEqual(enc(write), floatSetPoint);
+    assert.deepEqual(view(dec(floatSetPoint)), view(write));
   });
 
   test('OMA issue 484 example: {0: "/65/0/0/0", "vlo": "66:0"}', () => {
@@ -150,8 +155,31 @@ describe('SenML CBOR: values and wire forms', () => {
     assert.deepEqual(view(dec(enc(all, '/10250/0'), '/10250/0')), view(all));
   });
 
-  test('floats: binary32 when exact, binary64 otherwise; NaN as half float', () => {
-    assert.deepEqual(enc([rec('/10250/0/3', 25.5)], '/10250/0/3'), b(0x81, 0xa2, 0x21, 0x6a, '/10250/0/3', 0x02, 0xfa, 0x41, 0xcc, 0x00, 0x00));
+  test('Float resources: the shortest exact float (half, single, double), also when whole; integers stay integers', () => {
+    const one = (p: string, v: number) => enc([rec(p, v)], p).subarray(2 + 1 + 1 + p.length + 1).toString('hex');
+    assert.equal(one('/10250/0/3', 25.5), 'f94e60');
+    assert.equal(one('/10250/0/3', 33), 'f95020', 'a whole Float is a float (33.0), not the integer 33');
+    assert.equal(one('/10250/0/3', 0), 'f90000');
+    assert.equal(one('/10250/0/3', -0), 'f98000');
+    assert.equal(one('/10250/0/3', 65504), 'f97bff');
+    assert.equal(one('/10250/0/3', 65505), 'fa477fe100', 'beyond half: single');
+    assert.equal(one('/10250/0/3', 2 ** -24), 'f90001', 'smallest half subnormal');
+    assert.equal(one('/10250/0/3', 1e10), 'fa501502f9');
+    assert.equal(one('/10250/0/3', 4294967297), 'fb41f0000000100000', 'whole but not exact in single: double');
+    assert.equal(one('/10250/0/3', 0.1), 'fb3fb999999999999a');
+    assert.equal(one('/10250/0/3', Infinity), 'f97c00');
+    assert.equal(one('/10250/0/1', 33), '1821', 'Integer resource: integer');
+    assert.equal(one('/10250/0/6', 1700000000), '1a6553f100', 'Time: integer seconds');
+    // The integer form other peers write still decodes.
+    assert.equal(dec(b(0x81, 0xa2, 0x21, 0x6a, '/10250/0/3', 0x02, 0x18, 0x21))[0].value, 33);
+    // Every half pattern that is a finite number maps back exactly (numberToHalf is the inverse of halfToNumber).
+    for (let h = 0; h < 0x10000; h++) {
+      const v = halfToNumber(h);
+      if (Number.isNaN(v)) continue;
+      assert.equal(numberToHalf(v), h, `half 0x${h.toString(16)}`);
+    }
+    assert.equal(numberToHalf(1 + 2 ** -11), undefined);
+    assert.equal(numberToHalf(1e-8), undefined);
     const nan = dec(enc([rec('/10250/0/3', NaN)], '/10250/0/3'), '/10250/0/3');
     assert.ok(Number.isNaN(nan[0].value as number));
   });

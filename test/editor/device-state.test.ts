@@ -3,7 +3,7 @@
  */
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { DeviceState, DeviceStates, Ring, wireEntry } from '../../nodes/lwm2m-sidebar/device-state';
+import { chartNumber, DeviceState, DeviceStates, Ring, Series, wireEntry } from '../../nodes/lwm2m-sidebar/device-state';
 
 describe('device state', () => {
   test('the ring keeps the newest items in order', () => {
@@ -60,5 +60,43 @@ describe('device state', () => {
     assert.equal(states.size, 3);
     assert.equal(states.get('b'), undefined);
     assert.ok(states.get('a') && states.get('c') && states.get('d'));
+  });
+});
+
+describe('charts of observed numbers', () => {
+  test('a series keeps the newest points in order, bounded, and gives what followed a time', () => {
+    const s = new Series(4);
+    assert.deepEqual(s.points(), []);
+    assert.equal(s.lastT(), 0);
+    for (let i = 1; i <= 6; i++) s.push(i * 10, i / 2);
+    assert.equal(s.size, 4);
+    assert.deepEqual(s.points(), [[30, 1.5], [40, 2], [50, 2.5], [60, 3]]);
+    assert.deepEqual(s.points(40), [[50, 2.5], [60, 3]]);
+    assert.equal(s.lastT(), 60);
+  });
+
+  test('only numbers are charted; charts per device are bounded and dropped with their instance', () => {
+    const st = new DeviceState(10, 100, 2, 3);
+    st.addPoint('/3303/0/5701', 'Cel', 1);
+    st.addPoint('/3311/0/5850', true, 1);
+    st.addPoint('/3303/0/5700', Number.NaN, 1);
+    assert.equal(st.series.size, 0, 'strings, booleans and NaN have no chart');
+    st.addPoint('/3303/0/5700', 20.5, 1);
+    st.addPoint('/3303/0/5700', 21, 2);
+    st.addPoint('/3/0/13', 12345678901234567890n, 2);
+    assert.deepEqual(st.wireSeries(), { '/3303/0/5700': [[1, 20.5], [2, 21]], '/3/0/13': [[2, 12345678901234567000]] });
+    st.addPoint('/3304/0/5700', 40, 3);
+    assert.deepEqual(Object.keys(st.wireSeries()), ['/3/0/13', '/3304/0/5700'], 'the oldest chart went first');
+    st.dropValuesUnder('/3304/0');
+    assert.deepEqual(Object.keys(st.wireSeries()), ['/3/0/13']);
+    assert.equal(chartNumber(7), 7);
+    assert.equal(chartNumber('7'), undefined);
+  });
+
+  test('charts can be turned off', () => {
+    const states = new DeviceStates({ maxSeries: 0 });
+    const st = states.touch('a', 1);
+    st.addPoint('/3303/0/5700', 1, 1);
+    assert.equal(st.series.size, 0);
   });
 });

@@ -19,23 +19,12 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { NodeRedProcess, startNodeRed } from '../../scripts/node-red-runner';
-import { projectRoot, waitFor } from './helpers';
+import { projectRoot, waitFor, browserSkipReason, CHROMIUM } from './helpers';
 
-const CHROMIUM = '/usr/bin/chromium';
 const root = projectRoot();
 const UNTRANSLATED = /^lwm2m-[a-z-]+\.(label|placeholder)\./;
 
-function skipReason(): string | false {
-  if (!fs.existsSync(CHROMIUM)) return `${CHROMIUM} is absent (CI installs it: apt-get install chromium)`;
-  try {
-    require.resolve('playwright-core');
-  } catch {
-    return 'playwright-core is not installed (npm install)';
-  }
-  if (!fs.existsSync(path.join(root, 'dist', 'nodes', 'lwm2m-read', 'lwm2m-read.html'))) return 'dist/ has no nodes: run npm run build first';
-  return false;
-}
-const skip = skipReason();
+const skip = browserSkipReason(root, 'dist/nodes/lwm2m-read/lwm2m-read.html');
 
 type PW = typeof import('playwright-core');
 type Page = import('playwright-core').Page;

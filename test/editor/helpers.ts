@@ -77,3 +77,23 @@ export function editorDefaults(type: string): Record<string, unknown> {
   }
   return out;
 }
+
+/** Debian's Chromium, which the browser tests drive through playwright-core (CI installs it). */
+export const CHROMIUM = '/usr/bin/chromium';
+
+/**
+ * Why a browser test cannot run here, or false: Chromium absent, a module missing (playwright-core and `modules`), or
+ * the built file it serves (`built`, relative to the project root) not there yet.
+ */
+export function browserSkipReason(root: string, built: string, modules: string[] = []): string | false {
+  if (!fs.existsSync(CHROMIUM)) return `${CHROMIUM} is absent (CI installs it: apt-get install chromium)`;
+  for (const m of ['playwright-core', ...modules]) {
+    try {
+      require.resolve(m);
+    } catch {
+      return `${m.split('/package.json')[0]} is not installed (npm install)`;
+    }
+  }
+  if (!fs.existsSync(path.join(root, built))) return `${built} is missing: run npm run build first`;
+  return false;
+}

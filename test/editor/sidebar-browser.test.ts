@@ -2,7 +2,9 @@
  * End to end, in a real browser: Debian's Chromium (headless, driven by playwright-core; never a downloaded browser)
  * against a real Node-RED started here with this package, its admin under httpAdminRoot /red. Our LwM2M client plays
  * the device on loopback. A device registers and appears in the LwM2M sidebar; a read, a write and an observe from the
- * sidebar work; a read node dragged from the object tree into the workspace reads the value in the deployed flow.
+ * sidebar work; a read node dragged from the object tree into the workspace reads the value in the deployed flow. At
+ * 1400x900 the LwM2M tab's button is in the tab bar (not only in the overflow menu) and ctrl-g l opens it; observed
+ * numbers are charted; the device list is sorted and saved as CSV.
  * Screenshots go to test-results/editor/ (and to docs/sidebar.png with LWM2M_DOCS_SCREENSHOT=1).
  *
  * Needs `npm run build` (Node-RED loads dist/) and /usr/bin/chromium (CI: apt-get install chromium).
@@ -14,24 +16,13 @@ import * as os from 'os';
 import * as path from 'path';
 import { NodeRedProcess, startNodeRed } from '../../scripts/node-red-runner';
 import { Lwm2mClient } from '../../src/client';
-import { editorDefaults, projectRoot, startClient, waitFor } from './helpers';
+import { editorDefaults, projectRoot, startClient, waitFor, browserSkipReason, CHROMIUM } from './helpers';
 import { bulkRegister } from './bulk-register';
 
-const CHROMIUM = '/usr/bin/chromium';
 const root = projectRoot();
 const ADMIN = '/red';
 
-function skipReason(): string | false {
-  if (!fs.existsSync(CHROMIUM)) return `${CHROMIUM} is absent (CI installs it: apt-get install chromium)`;
-  try {
-    require.resolve('playwright-core');
-  } catch {
-    return 'playwright-core is not installed (npm install)';
-  }
-  if (!fs.existsSync(path.join(root, 'dist', 'nodes', 'lwm2m-sidebar', 'lwm2m-sidebar.html'))) return 'dist/ has no sidebar plugin: run npm run build first';
-  return false;
-}
-const skip = skipReason();
+const skip = browserSkipReason(root, 'dist/nodes/lwm2m-sidebar/lwm2m-sidebar.html');
 
 // Types of playwright-core, loaded lazily so that a machine without it only skips.
 type PW = typeof import('playwright-core');
@@ -41,7 +32,7 @@ type BrowserContext = import('playwright-core').BrowserContext;
 const IDS = { tab: 'e2etab0000000001', server: 'e2esrv0000000001', events: 'e2eevt0000000001', inject: 'e2einj0000000001', debug: 'e2edbg0000000001' };
 const FLOW = [
   { id: IDS.tab, type: 'tab', label: 'LwM2M e2e' },
-  { ...editorDefaults('lwm2m-server'), id: IDS.server, type: 'lwm2m-server', name: 'e2e server', address: '127.0.0.1', port: 0, persist: false },
+  { ...editorDefaults('lwm2m-server'), id: IDS.server, type: 'lwm2m-server', name: 'e2e server', address: '127.0.0.1', port: 0, dtlsPort: 0, persist: false },
   { id: IDS.events, type: 'lwm2m-events', z: IDS.tab, name: '', server: IDS.server, endpoint: '', events: ['registered'], x: 160, y: 260, wires: [[]] },
   { id: IDS.inject, type: 'inject', z: IDS.tab, name: 'go', props: [{ p: 'payload' }], repeat: '', once: false, topic: '', payload: '', payloadType: 'date', x: 130, y: 120, wires: [[]] },
   { id: IDS.debug, type: 'debug', z: IDS.tab, name: 'result', active: true, tosidebar: true, console: false, complete: 'payload', targetType: 'msg', x: 610, y: 120, wires: [] },
@@ -76,7 +67,8 @@ describe('LwM2M sidebar in the editor (Chromium)', { skip, timeout: 240000 }, ()
     context = await pw.chromium.launchPersistentContext(browserDir, {
       executablePath: CHROMIUM,
       headless: true,
-      viewport: { width: 1360, height: 820 },
+      viewport: { width: 1400, height: 900 },
+      acceptDownloads: true,
       args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
         '--disable-component-update', '--disable-sync'],
     });
@@ -86,12 +78,6 @@ describe('LwM2M sidebar in the editor (Chromium)', { skip, timeout: 240000 }, ()
     await page.goto(`${nr.url}${ADMIN}/`);
     await page.waitForSelector('#red-ui-workspace-chart', { timeout: 60000 });
     await page.waitForFunction(() => (globalThis as unknown as { RED: { nodes: { getType(t: string): unknown } } }).RED?.nodes?.getType('lwm2m-read') !== undefined, undefined, { timeout: 30000 });
-    // A wider sidebar, as a user looking at devices would have it (and for readable screenshots).
-    const sep = (await page.locator('#red-ui-sidebar-separator').boundingBox())!;
-    await page.mouse.move(sep.x + sep.width / 2, sep.y + sep.height / 2);
-    await page.mouse.down();
-    await page.mouse.move(sep.x - 180, sep.y + sep.height / 2, { steps: 8 });
-    await page.mouse.up();
   });
 
   after(async () => {
@@ -99,6 +85,41 @@ describe('LwM2M sidebar in the editor (Chromium)', { skip, timeout: 240000 }, ()
     await client?.stop().catch(() => undefined);
     await nr?.stop();
     for (const d of [userDir, browserDir]) if (d) fs.rmSync(d, { recursive: true, force: true });
+  });
+
+  test('at 1400x900 the LwM2M tab is in the tab bar, in the View menu and on ctrl-g l', async () => {
+    // The editor as it opens, with the sidebar at its default width and every tab the installed modules add.
+    await page.waitForSelector('#red-ui-tab-lwm2m-link-button', { state: 'attached', timeout: 15000 });
+    await page.waitForTimeout(300);
+    const tabs = await page.locator('.red-ui-tab-link-buttons a').evaluateAll((els) => els.map((e) => ({
+      id: e.id, shown: (e as unknown as { offsetParent: unknown }).offsetParent !== null })));
+    const lwm2m = tabs.find((t) => t.id === 'red-ui-tab-lwm2m-link-button');
+    assert.ok(lwm2m?.shown, `the LwM2M button is on screen, not only in the overflow menu: ${JSON.stringify(tabs)}`);
+    const icon = await page.locator('#red-ui-tab-lwm2m-link-button i').getAttribute('class');
+    assert.match(icon ?? '', /fa-microchip/);
+    await shot('00-tab-bar-1400x900.png');
+
+    // Keyboard shortcut, as ctrl-g d for Debug (keys go to the editor, not to a text field).
+    await page.locator('#red-ui-workspace-chart').click({ position: { x: 600, y: 500 } });
+    await page.keyboard.press('Control+g');
+    await page.keyboard.press('l');
+    await page.locator('.lwm2m-sb').waitFor({ state: 'visible', timeout: 5000 });
+    assert.equal(await page.locator('#red-ui-tab-lwm2m').evaluate((el) => el.classList.contains('active')), true, 'the LwM2M tab is selected');
+    assert.match(await page.locator('#red-ui-tab-lwm2m').innerText(), /LwM2M/, 'a short label');
+    // View menu entry (Node-RED adds one per sidebar tab) and the action with its shortcut.
+    assert.equal(await page.locator('#menu-item-view-menu-lwm2m').count(), 1);
+    const key = await page.evaluate(() => (globalThis as unknown as { RED: { keyboard: { getShortcut(a: string): { key: string } | undefined } } }).RED.keyboard.getShortcut('lwm2m:show-lwm2m-tab'));
+    assert.equal(key?.key, 'ctrl-g l');
+    await page.evaluate(() => (globalThis as unknown as { RED: { sidebar: { show(id: string): void } } }).RED.sidebar.show('debug'));
+    await page.locator('#red-ui-tab-lwm2m-link-button').click();
+    await page.locator('.lwm2m-sb').waitFor({ state: 'visible', timeout: 5000 });
+
+    // A wider sidebar, as a user looking at devices would have it (and for readable screenshots).
+    const sep = (await page.locator('#red-ui-sidebar-separator').boundingBox())!;
+    await page.mouse.move(sep.x + sep.width / 2, sep.y + sep.height / 2);
+    await page.mouse.down();
+    await page.mouse.move(sep.x - 180, sep.y + sep.height / 2, { steps: 8 });
+    await page.mouse.up();
   });
 
   test('a registered device appears in the LwM2M sidebar', async () => {
@@ -190,7 +211,26 @@ describe('LwM2M sidebar in the editor (Chromium)', { skip, timeout: 240000 }, ()
     await waitFor(async () => (await row('/3303/0/5700').locator('.val').innerText()) === '30.5', 10000, 'notification shown');
     client.set('/3303/0/5700', 31.25);
     await waitFor(async () => (await row('/3303/0/5700').locator('.val').innerText()) === '31.25', 10000, 'second notification shown');
+    client.set('/3303/0/5700', 29.75);
+    await waitFor(async () => (await row('/3303/0/5700').locator('.val').innerText()) === '29.75', 10000, 'third notification shown');
+    // A sparkline beside the value, drawn from the points the runtime kept.
+    await waitFor(async () => Number(await row('/3303/0/5700').locator('svg.lwm2m-sb-spark').getAttribute('data-points').catch(() => '0')) >= 3, 10000, 'sparkline');
+    // Pinned: the observation stays when the editor is closed.
+    await row('/3303/0/5700').locator('button.op-pin').click();
+    await waitFor(async () => (await row('/3303/0/5700').locator('button.op-pin.active').count()) === 1, 10000, 'pinned');
     await shot('02-device-tree.png');
+    await page.locator('.lwm2m-sb-tab-charts').click();
+    const chart = page.locator('.lwm2m-sb-chart[data-path="/3303/0/5700"]');
+    await chart.waitFor({ timeout: 10000 });
+    assert.match(await chart.locator('.ch').innerText(), /Sensor Value[\s\S]*29\.75/);
+    const circles = await chart.locator('svg circle').evaluateAll((els) => els.map((e) => Number(e.getAttribute('cy'))));
+    assert.ok(circles.length >= 3, `one dot per value (${circles.length})`);
+    // 30.5, 31.25, 29.75 (and the 21.5 of the first read/observe): the highest value is drawn highest.
+    const texts = await chart.locator('svg text').evaluateAll((els) => els.map((e) => e.textContent ?? ''));
+    assert.ok(texts.includes('31.25'), `the value axis shows the maximum: ${texts.join(' ')}`);
+    assert.ok(texts.some((t) => /^\d\d:\d\d:\d\d$/.test(t)), 'the time axis shows clock times');
+    await shot('02b-charts.png');
+    await page.locator('.lwm2m-sb-tab-objects').click();
     await page.locator('.lwm2m-sb-tab-log').click();
     const log = page.locator('.lwm2m-sb-log-lines');
     await waitFor(async () => /notify/.test(await log.innerText()), 10000, 'notifications in the log');
@@ -314,6 +354,25 @@ describe('LwM2M sidebar in the editor (Chromium)', { skip, timeout: 240000 }, ()
     await waitFor(async () => /10 of 3001/.test(await page.locator('.lwm2m-sb-count').innerText()), 10000, 'server-side search');
     assert.equal(await page.locator('.lwm2m-sb-row[data-endpoint^="bulk-0123"]').count(), 10);
     await shot('06-thousands-of-devices.png');
+    await page.locator('.lwm2m-sb-search').fill('');
+  });
+
+  test('the device list is sorted on the server and saved as CSV', async () => {
+    await page.locator('.lwm2m-sb-sort').selectOption('endpoint');
+    await page.locator('.lwm2m-sb-dir').click();
+    await waitFor(async () => (await page.locator('.lwm2m-sb-row[data-endpoint]').first().getAttribute('data-endpoint')) === 'e2e-sensor-01', 10000, 'descending by endpoint');
+    await page.locator('.lwm2m-sb-dir').click();
+    await waitFor(async () => (await page.locator('.lwm2m-sb-row[data-endpoint]').first().getAttribute('data-endpoint')) === 'bulk-00000', 10000, 'ascending by endpoint');
+    await page.locator('.lwm2m-sb-search').fill('e2e-');
+    await waitFor(async () => (await page.locator('.lwm2m-sb-row[data-endpoint]').count()) === 1, 10000, 'filtered');
+    const [download] = await Promise.all([page.waitForEvent('download'), page.locator('.lwm2m-sb-export-csv').click()]);
+    assert.match(download.suggestedFilename(), /^lwm2m-devices-.*\.csv$/);
+    const file = await download.path();
+    const lines = fs.readFileSync(file!, 'utf8').trim().split('\r\n');
+    assert.equal(lines.length, 2, 'header and the one device the filter shows');
+    assert.match(lines[0], /^endpoint,state,address,port,/);
+    assert.match(lines[1], /^e2e-sensor-01,awake,127\.0\.0\.1,/);
+    await shot('07-sorted-list.png');
     await page.locator('.lwm2m-sb-search').fill('');
   });
 });

@@ -1,7 +1,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { MemoryPskStore } from '../../src/dtls/psk-store';
-import type { DtlsSessionInfo } from '../../src/dtls/server';
+import type { DtlsSessionInfo, HandshakeFailedEvent } from '../../src/dtls/server';
 import { closeServer, echoServer, nextEvent } from '../dtls/helpers/dtls-fixtures';
 
 /**
@@ -54,4 +54,23 @@ describe('node-dtls-client against our DTLS server', { skip: dtls === undefined 
       assert.equal(info.extendedMasterSecret, false);
     });
   }
+
+  test('a wrong PSK: node-dtls-client gets our fatal decrypt_error, not its handshake timeout; the server says bad_key', async (t) => {
+    // node-dtls-client sends its flight 5 once; our flight 4 is not resent before its deadline (retransmitInitialMs):
+    // only an alert can end its handshake before the timeout
+    const server = await echoServer({ retransmitInitialMs: 10_000 }, new MemoryPskStore({ ndc: Buffer.from('ndc-secret', 'ascii') }));
+    t.after(() => closeServer(server));
+    const failed = nextEvent<[HandshakeFailedEvent]>(server, 'handshakeFailed', 15_000);
+    const sock = (dtls as NonNullable<typeof dtls>).createSocket({
+      type: 'udp4', address: '127.0.0.1', port: server.address().port, psk: { ndc: 'not-the-secret' }, timeout: 10_000,
+      ciphers: ['TLS_PSK_WITH_AES_128_CCM_8'],
+    });
+    const err = await new Promise<Error>((resolve, reject) => {
+      sock.on('error', (e) => resolve(e as Error));
+      sock.on('connected', () => reject(new Error('connected with a wrong key')));
+    });
+    assert.match(err.message, /fatal alert: decrypt_error/);
+    const [ev] = await failed;
+    assert.deepEqual([ev.reason, ev.identity, ev.alert], ['bad_key', 'ndc', 51]);
+  });
 });

@@ -52,7 +52,9 @@ async function withEphemeralPorts(flow: Array<Record<string, unknown>>): Promise
   return flow.map((n) => {
     switch (n.type) {
       case 'lwm2m-server':
-        return { ...n, port: port(n.port ?? EXAMPLE_PORTS.coap), dtlsPort: port(n.dtlsPort ?? EXAMPLE_PORTS.coaps) };
+        // persist off here only: the examples share one server node id and are deployed one after the other into one
+        // user directory, so a saved store would hand each example the devices of the one before (gone by then).
+        return { ...n, port: port(n.port ?? EXAMPLE_PORTS.coap), dtlsPort: port(n.dtlsPort ?? EXAMPLE_PORTS.coaps), persist: false };
       case 'lwm2m-bootstrap':
         return { ...n, port: port(n.port ?? EXAMPLE_PORTS.bootstrap), table: Array.isArray(n.table) ? (n.table as Array<Record<string, unknown>>).map((row) => ({ ...row, uri: uri(row.uri) })) : n.table };
       case 'lwm2m-client':

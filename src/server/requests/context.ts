@@ -13,6 +13,8 @@ import { Registration } from '../registration';
 export interface RequestContext {
   readonly registration: Registration;
   readonly registry: ObjectRegistry;
+  /** The device's preferred content format, when one is set on the server (tried first when it fits the request). */
+  readonly preferredFormat?: number;
   send(req: OutgoingRequest, what: string, opts?: RequestOptions): Promise<ReceivedResponse>;
 }
 

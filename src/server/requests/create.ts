@@ -44,7 +44,7 @@ export async function create(ctx: RequestContext, objectPath: Lwm2mPath, values:
       while (known.has(id) && id < MAX_INSTANCE_ID) id++;
       idInPayload = id;
     }
-    formats = candidateFormats(reg, 'multi', undefined, opts.format, what);
+    formats = candidateFormats(reg, 'multi', undefined, opts.format, what, ctx.preferredFormat);
   }
   const instancePath = objectPath.child(idInPayload ?? 0);
   const records = treeToRecords(instancePath, values ?? {}, ctx.registry);

@@ -13,7 +13,7 @@ export async function observeComposite(
   const paths = compositePaths(ctx.registration.endpoint, pathsIn);
   const what = compositeWhat(ctx.registration.endpoint, paths);
   requireComposite(ctx, what, 'Observe-Composite');
-  const candidates = candidateFormats(ctx.registration, 'composite', undefined, opts.format, what);
+  const candidates = candidateFormats(ctx.registration, 'composite', undefined, opts.format, what, ctx.preferredFormat);
   const { res, format: asked } = await withFormats(candidates, (format) =>
     ctx.send({ method: 'FETCH', path: [], contentFormat: format, accept: format, observe: 0, token, payload: pathsPayload(ctx, paths, format), timeoutMs: opts.timeoutMs }, what, { onNotification }));
   checkEstablished(res, what);

@@ -4,7 +4,7 @@ import { Lwm2mRecord, Lwm2mValue } from '../../content/values';
 import { Lwm2mPath } from '../../model/path';
 import { ObserveRejectedError } from '../errors';
 import { describe, expectCode, OperationOptions, RequestContext, segments } from './context';
-import { candidateFormats, decodeAnswer, kindOf, withFormats } from './negotiate';
+import { candidateFormats, decodeAnswer, readKindOf, withFormats } from './negotiate';
 
 /** The first answer of an Observe / Observe-Composite. */
 export interface ObserveAnswer {
@@ -33,10 +33,11 @@ export async function observe(
   ctx: RequestContext, path: Lwm2mPath, token: Buffer, onNotification: (res: ReceivedResponse) => void, opts: OperationOptions = {},
 ): Promise<ObserveAnswer> {
   const what = describe(ctx.registration, path);
-  const { kind, resourceType } = kindOf(ctx.registry, path);
-  const candidates = candidateFormats(ctx.registration, kind, resourceType, opts.format, what);
+  const { kind, resourceType } = readKindOf(ctx.registry, path);
+  const candidates = candidateFormats(ctx.registration, kind, resourceType, opts.format, what, ctx.preferredFormat);
   const { res, format: asked } = await withFormats(candidates, (accept) =>
-    ctx.send({ method: 'GET', path: segments(path), accept, observe: 0, token, timeoutMs: opts.timeoutMs }, what, { onNotification }));
+    ctx.send({ method: 'GET', path: segments(path), accept, observe: 0, token, timeoutMs: opts.timeoutMs }, what, { onNotification }),
+  { retryServerErrorFirst: kind === 'unknown' && opts.format === undefined });
   checkEstablished(res, what);
   const { records, format } = decodeAnswer(ctx, res, path, asked, what);
   return { value: recordsToTree(path, records), records, format, asked, code: res.code, paths: [path] };

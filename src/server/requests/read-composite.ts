@@ -1,3 +1,5 @@
+import { DecodeError } from '../../errors';
+import { UndecodedRecord } from '../../content/codec';
 import { Lwm2mRecord, Lwm2mValue } from '../../content/values';
 import { recordsToPathMap } from '../../content/tree';
 import { Lwm2mPath } from '../../model/path';
@@ -11,6 +13,8 @@ export interface CompositeReadResult {
   records: Lwm2mRecord[];
   format: number;
   code: string;
+  /** Records whose value could not be decoded, left out of `value` (as ReadResult.undecoded). Present only when some. */
+  undecoded?: UndecodedRecord[];
 }
 
 /**
@@ -21,10 +25,16 @@ export async function readComposite(ctx: RequestContext, pathsIn: ReadonlyArray<
   const paths = compositePaths(ctx.registration.endpoint, pathsIn);
   const what = compositeWhat(ctx.registration.endpoint, paths);
   requireComposite(ctx, what, 'Read-Composite');
-  const candidates = candidateFormats(ctx.registration, 'composite', undefined, opts.format, what);
+  const candidates = candidateFormats(ctx.registration, 'composite', undefined, opts.format, what, ctx.preferredFormat);
   const { res, format: asked } = await withFormats(candidates, (format) =>
     ctx.send({ method: 'FETCH', path: [], contentFormat: format, accept: format, payload: pathsPayload(ctx, paths, format), timeoutMs: opts.timeoutMs }, what));
   expectCode(res, what, ['2.05']);
-  const { records, format } = decodeAnswer(ctx, res, Lwm2mPath.ROOT, asked, what);
-  return { value: recordsToPathMap(records), records, format, code: res.code };
+  // Lenient: one record that does not decode is reported, the others returned, unless it is one of the paths asked for.
+  const undecoded: UndecodedRecord[] = [];
+  const { records, format } = decodeAnswer(ctx, res, Lwm2mPath.ROOT, asked, what, undecoded);
+  const own = undecoded.find((u) => paths.some((p) => p.equals(u.path)));
+  if (own !== undefined) throw new DecodeError(format, `${what}: ${own.reason}`);
+  const result: CompositeReadResult = { value: recordsToPathMap(records), records, format, code: res.code };
+  if (undecoded.length > 0) result.undecoded = undecoded;
+  return result;
 }

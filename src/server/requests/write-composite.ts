@@ -20,7 +20,7 @@ export async function writeComposite(ctx: RequestContext, valuesByPath: Record<s
   const what = compositeWhat(ctx.registration.endpoint, records.map((r) => r.path));
   requireComposite(ctx, what, 'Write-Composite');
   if (records.length === 0) throw new InvalidArgumentError(what, 'nothing to write');
-  const candidates = candidateFormats(ctx.registration, 'composite', undefined, opts.format, what);
+  const candidates = candidateFormats(ctx.registration, 'composite', undefined, opts.format, what, ctx.preferredFormat);
   const { res, format } = await sendEncoded(ctx, candidates, records, Lwm2mPath.ROOT, (contentFormat, payload) =>
     ctx.send({ method: 'iPATCH', path: [], contentFormat, payload, timeoutMs: opts.timeoutMs }, what));
   expectCode(res, what, ['2.04']);

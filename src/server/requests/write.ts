@@ -73,7 +73,7 @@ export async function write(ctx: RequestContext, path: Lwm2mPath, value: unknown
     }
     method = opts.replace === false ? 'POST' : 'PUT';
   }
-  const candidates = candidateFormats(ctx.registration, kind, model.resourceType, opts.format, what);
+  const candidates = candidateFormats(ctx.registration, kind, model.resourceType, opts.format, what, ctx.preferredFormat);
   const { res, format } = await sendEncoded(ctx, candidates, records, path, (contentFormat, payload) =>
     ctx.send({ method, path: segments(path), contentFormat, payload, timeoutMs: opts.timeoutMs }, what));
   expectCode(res, what, ['2.04']);

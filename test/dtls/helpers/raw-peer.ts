@@ -21,9 +21,10 @@ export class RawPeer {
     });
   }
 
-  static async create(port: number): Promise<RawPeer> {
+  /** A peer bound to `bindAddress` (default 127.0.0.1; any 127.x.y.z is loopback too) talking to 127.0.0.1:`port`. */
+  static async create(port: number, bindAddress = '127.0.0.1'): Promise<RawPeer> {
     const socket = dgram.createSocket('udp4');
-    await new Promise<void>((r) => socket.bind(0, '127.0.0.1', r));
+    await new Promise<void>((r) => socket.bind(0, bindAddress, r));
     return new RawPeer(socket, { address: '127.0.0.1', port });
   }
 
@@ -58,6 +59,8 @@ export interface HelloParams {
   extensions?: Extension[];
   messageSeq?: number;
   recordSeq?: number;
+  /** record-layer version (default 0xfefd) */
+  recordVersion?: number;
 }
 
 /** A ClientHello datagram (one record, one unfragmented message). */
@@ -71,7 +74,7 @@ export function clientHello(p: HelloParams = {}): Buffer {
     compressionMethods: Buffer.from([0]),
     extensions: p.extensions ?? [{ type: 23, data: Buffer.alloc(0) }],
   });
-  return encodePlainRecord(ContentType.Handshake, 0xfefd, 0, p.recordSeq ?? 0, encodeHandshake(HandshakeType.ClientHello, p.messageSeq ?? 0, body));
+  return encodePlainRecord(ContentType.Handshake, p.recordVersion ?? 0xfefd, 0, p.recordSeq ?? 0, encodeHandshake(HandshakeType.ClientHello, p.messageSeq ?? 0, body));
 }
 
 /** The cookie of a HelloVerifyRequest datagram, or undefined when it is something else. */
