@@ -14,7 +14,7 @@ const CSS = `
 body{font:14px/1.4 system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:24px;color:#222}
 h1{font-size:20px;margin:0 0 4px}h2{font-size:16px;margin:24px 0 8px}
 table{border-collapse:collapse;width:100%}th,td{border:1px solid #ccc;padding:4px 6px;text-align:left;vertical-align:top}
-th{background:#f0f0f0}.meta td:first-child{font-weight:600;width:180px}
+th{background:#f0f0f0}td{overflow-wrap:anywhere}.meta td:first-child{font-weight:600;width:180px}
 .v{font-weight:700;text-transform:uppercase;white-space:nowrap}.v.pass,.sum .pass{color:#11703a}.v.fail,.sum .fail{color:#b3141b}.v.na,.sum .na{color:#777}
 tr.fail td{background:#fff3f3}.ev{font:12px/1.3 ui-monospace,Menlo,Consolas,monospace;color:#333}
 .ev td{border-color:#e3e3e3;padding:2px 4px}.sum span{margin-right:16px;font-weight:600}
