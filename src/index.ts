@@ -2,7 +2,7 @@
  * The public API of the LwM2M library (no Node-RED import anywhere below src/).
  *
  * The main classes are exported by name; each layer is also available as a namespace (`content`, `coap`, `dtls`,
- * `server`, `bootstrap`, `client`, `model`) with its full API.
+ * `server`, `bootstrap`, `client`, `model`, `qualification`) with its full API.
  */
 export { Lwm2mServer, MemoryRegistrationStore, FileRegistrationStore, InMemorySecurityStore, registrationObjects } from './server';
 export type { Registration, Observation, RegistrationStore, SecurityStore, SecurityInfo } from './server';
@@ -17,6 +17,8 @@ export { ModelRegistry, parseDdf, loadDdfFile, loadDdfFolder } from './model';
 export type { ObjectDef, ResourceDef, ResourceType, ObjectRegistry } from './model/types';
 export { ContentFormat, encode, decode, recordsToTree, treeToRecords } from './content';
 export type { Lwm2mRecord, Lwm2mValue, ObjectLink } from './content/values';
+export { runDeviceTest, renderReportHtml } from './qualification';
+export type { DeviceTestReport, DeviceTestOptions } from './qualification';
 export * from './errors';
 
 export * as model from './model';
@@ -26,3 +28,4 @@ export * as dtls from './dtls';
 export * as server from './server';
 export * as bootstrap from './bootstrap';
 export * as client from './client';
+export * as qualification from './qualification';

@@ -6,6 +6,7 @@
 import type { HttpRequest, HttpResponse, NodeAPI } from '../lib/red';
 import { SidebarService, statusOf } from './service';
 import { SidebarInputError } from './errors';
+import { deviceTestJob, startDeviceTest } from '../lwm2m-device-test/admin';
 
 export const ROUTE_BASE = '/lwm2m/sidebar';
 
@@ -66,6 +67,9 @@ export function registerRoutes(RED: NodeAPI, service: SidebarService): void {
   post('/servers/:server/devices/:endpoint/watch', read, (req) => service.watch(req.params.server, req.params.endpoint, body(req).after));
   post('/servers/:server/devices/:endpoint/unwatch', read, (req) => service.unwatch(req.params.server, req.params.endpoint));
   post('/servers/:server/devices/:endpoint/operations', write, (req) => service.operate(req.params.server, req.params.endpoint, body(req)));
+  // "Test device": the qualification suite runs as a job the editor polls (nodes/lwm2m-device-test/admin.ts).
+  post('/servers/:server/devices/:endpoint/device-test', write, (req) => startDeviceTest(service.serverHandle(req.params.server), req.params.endpoint, body(req)));
+  get('/device-tests/:job', read, (req) => deviceTestJob(req.params.job, req.query.html === '1'));
   post('/models/:objectId', write, async (req) => {
     const raw = req.params.objectId;
     if (!/^\d{1,5}$/.test(raw)) throw new SidebarInputError(`"${raw.slice(0, 20)}" is not an object id`);

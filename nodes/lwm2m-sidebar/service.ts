@@ -620,6 +620,11 @@ export class SidebarService {
     return defs;
   }
 
+  /** The deployed server behind a sidebar server id (404 when there is none): for the device test routes. */
+  serverHandle(id: unknown): ServerHandle {
+    return this.server(id).handle;
+  }
+
   private server(id: unknown): Attached {
     this.reconcile();
     const a = typeof id === 'string' ? this.attached.get(id) : undefined;

@@ -1,8 +1,8 @@
 /**
  * The palette icons of this package in a real browser: Debian's Chromium (headless, driven by playwright-core; never a
  * downloaded browser) against a real Node-RED started here with this package. Each node family (server/events, read,
- * write, execute, observe, request, bootstrap, client) has its own icon, in Node-RED's style (white glyph on a
- * transparent 40x60 SVG, like the core nodes' icons): every palette entry references its family's file, the editor
+ * write, execute, observe, request, bootstrap, client, device test) has its own icon, in Node-RED's style (white glyph
+ * on a transparent 40x60 SVG, like the core nodes' icons): every palette entry references its family's file, the editor
  * loads it (HTTP 200, an SVG), and the families' icons differ. Screenshots of the palette and of the example flows on
  * the workspace go to test-results/palette/.
  *
@@ -46,6 +46,7 @@ const FAMILY: Record<string, string> = {
   'lwm2m-bootstrap': 'lwm2m-bootstrap.svg',
   'lwm2m-client-set': 'lwm2m-client.svg',
   'lwm2m-client-events': 'lwm2m-client.svg',
+  'lwm2m-device-test': 'lwm2m-device-test.svg',
 };
 
 describe('LwM2M palette icons in the editor (Chromium)', { skip, timeout: 300000 }, () => {

@@ -37,7 +37,7 @@ describe('sidebar admin routes', () => {
     assert.ok(routes.length >= 8);
     for (const r of routes) {
       assert.ok(r.path.startsWith(ROUTE_BASE + '/'), r.path);
-      const acts = r.path.endsWith('/operations') || r.path.startsWith(ROUTE_BASE + '/models/');
+      const acts = r.path.endsWith('/operations') || r.path.endsWith('/device-test') || r.path.startsWith(ROUTE_BASE + '/models/');
       assert.equal(r.permission, acts ? 'lwm2m.write' : 'lwm2m.read', `${r.method} ${r.path}`);
     }
   });
