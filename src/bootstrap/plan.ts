@@ -52,7 +52,7 @@ export function parseBootstrapDiscover(payload: Buffer | string): DeviceLayout {
 
 /**
  * Security instances that hold (or may hold) the Bootstrap-Server account. In a Bootstrap-Discover answer every Security
- * instance of an LwM2M Server carries its `ssid`, the Bootstrap-Server's carries none (Core 1.1 / 1.2 5.2.7.1
+ * instance of an LwM2M Server carries its `ssid`, the Bootstrap-Server's carries none (Core 1.1 6.1.7.3
  * "Bootstrap-Discover"; Leshan's bootstrap server reads it the same way). An `ssid` outside 1..65534 (the Short Server
  * ID range, Core E.1 resource 10) is no server's either, so such an instance counts too: keeping one instance too many
  * clear is harmless, overwriting the account is not.
@@ -173,7 +173,7 @@ function merge(base: Lwm2mRecord[], extra: Lwm2mRecord[]): Lwm2mRecord[] {
  * The bootstrap plan for a device. `layout` is what Bootstrap-Discover said; undefined when there was none (LwM2M 1.0,
  * Bootstrap-Pack, discover off).
  *
- * The device's Bootstrap-Server account is never written over nor deleted (Core 1.1 / 1.2 5.2.7.5: a Bootstrap-Delete
+ * The device's Bootstrap-Server account is never written over nor deleted (Core 1.1 6.1.7.5: a Bootstrap-Delete
  * of `/` or `/0` leaves it in place; a Bootstrap-Write on its instance would replace it, and a device that lost it can
  * never bootstrap again). Where it is comes from, in this order: the Bootstrap-Discover answer (the Security instance
  * without `ssid`), the configuration (`bootstrapAccountInstanceId`), else it is not known and every id of
@@ -222,7 +222,7 @@ export function planBootstrap(cfg: ValidatedConfig, layout: DeviceLayout | undef
   /** Something relied on a guess of where the account is: one warning says so. */
   let guessed = false;
 
-  // ---- deletes: the device keeps its Bootstrap-Server account on a Delete of `/` or `/0` (5.2.7.5); a Delete of its
+  // ---- deletes: the device keeps its Bootstrap-Server account on a Delete of `/` or `/0` (Core 1.1 6.1.7.5); a Delete of its
   // very instance is not sent.
   const deletes: Lwm2mPath[] = [];
   const wanted = cfg.deleteFirst ? [new Lwm2mPath([0]), new Lwm2mPath([1]), ...cfg.deletes] : cfg.deletes;

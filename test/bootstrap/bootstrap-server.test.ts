@@ -514,8 +514,8 @@ describe('Bootstrap-Pack (LwM2M 1.2)', () => {
 /**
  * A stateful raw device that keeps its Bootstrap-Server account where it was told (`bsInstance`), the way Anjay keeps it
  * at /0/1 behind a factory server account at /0/0. It answers Bootstrap-Discover from its state (1.1+: the Security
- * instance without `ssid` is the account, Core 1.1 / 1.2 5.2.7.1), keeps the account on a Delete of `/` or `/0`
- * (5.2.7.5), refuses a Delete of its instance, and records a write over it instead of failing, so a test sees it.
+ * instance without `ssid` is the account, Core 1.1 6.1.7.3), keeps the account on a Delete of `/` or `/0`
+ * (Core 1.1 6.1.7.5), refuses a Delete of its instance, and records a write over it instead of failing, so a test sees it.
  */
 class AccountKeepingDevice {
   /** Security instances: ssid (undefined for the Bootstrap-Server account) and URI. */
