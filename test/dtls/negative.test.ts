@@ -4,24 +4,9 @@ import { randomBytes } from 'crypto';
 import { ContentType } from '../../src/dtls/constants';
 import { encodePlainRecord, parseRecord, RecordView } from '../../src/dtls/record';
 import type { HandshakeFailedEvent } from '../../src/dtls/server';
-import { client, closeClient, closeServer, delay, echoServer, exchange, nextEvent } from './helpers/dtls-fixtures';
+import { client, closeClient, closeServer, delay, drained, echoServer, exchange, nextEvent } from './helpers/dtls-fixtures';
 import { LossyRelay } from './helpers/lossy-relay';
 import { clientHello, cookieOf, RawPeer, startHandshake } from './helpers/raw-peer';
-
-/** Waits until the server has taken in `target` datagrams, or until nothing more arrives (the kernel may drop some). */
-async function drained(stats: () => { datagramsReceived: number }, target: number, ms = 5000): Promise<void> {
-  const end = Date.now() + ms;
-  let seen = -1;
-  let still = 0;
-  while (Date.now() < end) {
-    const n = stats().datagramsReceived;
-    if (n >= target) return;
-    still = n === seen ? still + 1 : 0;
-    if (still > 20) return;
-    seen = n;
-    await delay(5);
-  }
-}
 
 describe('refused and dropped input', () => {
   test('a replayed application record is delivered once (RFC 6347 4.1.2.6)', async (t) => {

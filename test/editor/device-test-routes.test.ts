@@ -4,52 +4,14 @@
  */
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import type { HttpRequest, HttpResponse, NodeAPI } from '../../nodes/lib/red';
 import { registerRoutes, ROUTE_BASE } from '../../nodes/lwm2m-sidebar/routes';
 import { SidebarService, ServerHandle } from '../../nodes/lwm2m-sidebar/service';
 import { Lwm2mServer } from '../../src/server';
 import { Lwm2mClient } from '../../src/client';
 import { ModelRegistry } from '../../src/model/registry';
 import { startClient, startServer, waitFor } from './helpers';
+import { call, fakeRed, Route } from './fake-red';
 
-type Handler = (req: HttpRequest, res: HttpResponse, next?: () => void) => void;
-interface Route { method: 'GET' | 'POST'; path: string; permission: string; handler: Handler }
-
-function fakeRed(): { RED: NodeAPI; routes: Route[] } {
-  const routes: Route[] = [];
-  const guard = (permission: string): Handler => Object.assign((_q: HttpRequest, _r: HttpResponse, next?: () => void) => next?.(), { permission });
-  const add = (method: Route['method']) => (path: string, ...handlers: Handler[]) => {
-    const perm = handlers.find((h) => (h as Handler & { permission?: string }).permission) as (Handler & { permission?: string }) | undefined;
-    routes.push({ method, path, permission: perm?.permission ?? '', handler: handlers[handlers.length - 1] });
-  };
-  const RED = {
-    nodes: {} as NodeAPI['nodes'], settings: {}, httpAdmin: { get: add('GET'), post: add('POST') }, auth: { needsPermission: guard },
-    log: { info() {}, warn() {}, error() {} }, util: {} as NodeAPI['util'], _: (k: string) => k,
-  } as unknown as NodeAPI;
-  return { RED, routes };
-}
-
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-function call(routes: Route[], method: Route['method'], path: string, req: Partial<HttpRequest> = {}): Promise<{ status: number; body: any }> {
-  for (const r of routes) {
-    if (r.method !== method) continue;
-    const a = r.path.split('/');
-    const b = path.split('?')[0].split('/');
-    if (a.length !== b.length) continue;
-    const params: Record<string, string> = {};
-    if (!a.every((s, i) => (s.startsWith(':') ? ((params[s.slice(1)] = decodeURIComponent(b[i])), true) : s === b[i]))) continue;
-    return new Promise((resolve) => {
-      let status = 200;
-      const res: HttpResponse = {
-        status(code: number) { status = code; return res; },
-        json(v: unknown) { resolve({ status, body: JSON.parse(JSON.stringify(v)) }); },
-        send(v?: unknown) { resolve({ status, body: v as never }); },
-      };
-      r.handler({ query: {}, params, ...req } as HttpRequest, res);
-    });
-  }
-  throw new Error(`no route ${method} ${path}`);
-}
 
 describe('sidebar device test routes', () => {
   let server: Lwm2mServer;

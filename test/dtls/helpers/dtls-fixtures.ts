@@ -65,3 +65,21 @@ export function nextEvent<T extends unknown[]>(emitter: NodeJS.EventEmitter, eve
 export function delay(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
 }
+
+/**
+ * Waits until the server has taken in `target` datagrams, or until nothing more arrives for `quietPolls` polls of 5 ms
+ * (the kernel may drop some), or `ms` passed.
+ */
+export async function drained(stats: () => { datagramsReceived: number }, target: number, ms = 5000, quietPolls = 20): Promise<void> {
+  const end = Date.now() + ms;
+  let seen = -1;
+  let still = 0;
+  while (Date.now() < end) {
+    const n = stats().datagramsReceived;
+    if (n >= target) return;
+    still = n === seen ? still + 1 : 0;
+    if (still > quietPolls) return;
+    seen = n;
+    await delay(5);
+  }
+}
